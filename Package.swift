@@ -1,0 +1,84 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One setting for every target (STYLE.md §2).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Flywheel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "flywheel", targets: ["flywheel"]),
+        .library(name: "FlywheelCore", targets: ["FlywheelCore"]),
+        .library(name: "FlywheelStore", targets: ["FlywheelStore"]),
+        .library(name: "FlywheelRegistry", targets: ["FlywheelRegistry"]),
+        .library(name: "FlywheelCLI", targets: ["FlywheelCLI"]),
+        .library(name: "FlywheelTesting", targets: ["FlywheelTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .target(
+            name: "FlywheelCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlywheelStore",
+            dependencies: ["FlywheelCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlywheelRegistry",
+            dependencies: ["FlywheelCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlywheelTesting",
+            dependencies: ["FlywheelCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlywheelCLI",
+            dependencies: [
+                "FlywheelCore", "FlywheelStore", "FlywheelRegistry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "flywheel",
+            dependencies: ["FlywheelCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "flywheel-bench",
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry"],
+            path: "Sources/FlywheelBench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelCoreTests",
+            dependencies: ["FlywheelCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelStoreTests",
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelCLITests",
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelCLI", "flywheel"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,67 @@
+/// Everything Flywheel records, behind one protocol so that SQLite, PostgreSQL and the in-memory
+/// store are interchangeable. One conformance suite holds every backend to the same behaviour.
+///
+/// Backends keep these promises:
+/// - each call is atomic: a batch is written whole or not at all;
+/// - names are unique where the record says so, and a clash is ``FlywheelError/Code/alreadyExists``;
+/// - a missing parent (experiment, run, model, version) is ``FlywheelError/Code/notFound``;
+/// - params are write-once: the same value again is a no-op, another value is
+///   ``FlywheelError/Code/conflict`` naming both;
+/// - registry changes (alias moves, status changes) are recorded as ``RegistryEvent``s in the same
+///   transaction as the change.
+public protocol MetadataStore: Sendable {
+    // MARK: Experiments
+    func createExperiment(_ new: NewExperiment, at time: Timestamp) async throws -> Experiment
+    func experiment(id: ExperimentID) async throws -> Experiment?
+    func experiment(named name: String) async throws -> Experiment?
+    /// All experiments, oldest first; archived ones only when asked.
+    func listExperiments(includeArchived: Bool) async throws -> [Experiment]
+    /// Replaces name, description, labels and the archived flag of an existing experiment.
+    func updateExperiment(_ experiment: Experiment) async throws
+
+    // MARK: Runs
+    func createRun(_ run: Run) async throws
+    func run(id: RunID) async throws -> Run?
+    /// Sets status and end time (and name, when given).
+    func updateRun(id: RunID, status: RunStatus, endTime: Timestamp?, name: String?) async throws
+    /// Params, metrics and tags in one transaction; see the write-once rule above.
+    func logBatch(runID: RunID, params: [Param], metrics: [Metric], tags: [Tag]) async throws
+    func deleteTag(runID: RunID, key: String) async throws
+    func runData(id: RunID) async throws -> RunData
+    /// Every recorded value of one metric, by step then timestamp.
+    func metricHistory(runID: RunID, key: String) async throws -> [Metric]
+    func searchRuns(_ query: RunQuery) async throws -> RunPage
+
+    // MARK: Artifacts
+    /// Records (or replaces) artifacts by logical path.
+    func recordArtifacts(_ artifacts: [ArtifactRecord]) async throws
+    /// A run's artifacts, by path, optionally those under `prefix/`.
+    func artifacts(runID: RunID, prefix: String?) async throws -> [ArtifactRecord]
+
+    // MARK: Registry
+    func createModel(_ model: RegisteredModel) async throws
+    func model(named name: String) async throws -> RegisteredModel?
+    func listModels() async throws -> [RegisteredModel]
+    func updateModel(_ model: RegisteredModel) async throws
+    /// Assigns the next version number (1 for the first) and records a `version_created` event.
+    func createModelVersion(_ new: NewModelVersion, by who: Attribution, at time: Timestamp) async throws -> ModelVersion
+    func modelVersion(model: String, version: Int) async throws -> ModelVersion?
+    func modelVersions(model: String) async throws -> [ModelVersion]
+    func setVersionStatus(model: String, version: Int, status: ModelVersionStatus, by who: Attribution, at time: Timestamp) async throws
+    /// Points `alias` at `version` and returns the version it pointed at before, if any.
+    @discardableResult
+    func setAlias(model: String, alias: String, version: Int, by who: Attribution, at time: Timestamp) async throws -> Int?
+    /// Removes `alias`, returning the version it pointed at; not found when it is not set.
+    @discardableResult
+    func deleteAlias(model: String, alias: String, by who: Attribution, at time: Timestamp) async throws -> Int
+    /// Alias → version for one model.
+    func aliases(model: String) async throws -> [String: Int]
+    /// The model's registry events, oldest first.
+    func registryEvents(model: String) async throws -> [RegistryEvent]
+
+    // MARK: Lineage
+    /// Adds edges; an edge already present is kept as it was.
+    func addLineage(_ edges: [LineageEdge]) async throws
+    /// Edges that end at `ref` (upstream) or start from it (downstream).
+    func lineage(of ref: ResourceRef, direction: LineageDirection) async throws -> [LineageEdge]
+}

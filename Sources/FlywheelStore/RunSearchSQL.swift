@@ -1,0 +1,149 @@
+import FlywheelCore
+import GRDB
+
+/// Translates a ``RunQuery`` into one parameterized SELECT over `runs`.
+///
+/// Every user-supplied key and value becomes a bound argument; only fixed fragments chosen by
+/// the parser's enum cases are written into the SQL text. Comparisons are wrapped so they yield
+/// 0/1, never NULL, which keeps `not …` equal to the in-memory semantics.
+struct RunSearchSQL {
+    var text: String
+    var arguments: [(any DatabaseValueConvertible)?]
+
+    init(query: RunQuery) throws {
+        var joins: [String] = []
+        var joinArgs: [(any DatabaseValueConvertible)?] = []
+        var orderTerms: [String] = []
+        var labelOrderArgs: [(any DatabaseValueConvertible)?] = []
+        for (i, o) in query.orderBy.enumerated() {
+            let dir = o.ascending ? "ASC" : "DESC"
+            let expr: String
+            switch o.field {
+            case .metric(let k):
+                joins.append("LEFT JOIN latest_metrics o\(i) ON o\(i).run_id = r.id AND o\(i).key = ?")
+                joinArgs.append(k)
+                expr = "o\(i).value"
+            case .param(let k):
+                joins.append("LEFT JOIN params o\(i) ON o\(i).run_id = r.id AND o\(i).key = ?")
+                joinArgs.append(k)
+                expr = "o\(i).value"
+            case .tag(let k):
+                joins.append("LEFT JOIN tags o\(i) ON o\(i).run_id = r.id AND o\(i).key = ?")
+                joinArgs.append(k)
+                expr = "o\(i).value"
+            case .label(let k):
+                expr = "json_extract(r.labels, ?)"
+                // ORDER BY comes after WHERE, so its two path arguments are bound last.
+                orderTerms.append("\(expr) IS NULL")
+                orderTerms.append("\(expr) \(dir)")
+                labelOrderArgs.append(contentsOf: [Self.labelPath(k), Self.labelPath(k)])
+                continue
+            case .attribute(let a):
+                expr = Self.column(a)
+            }
+            orderTerms.append("\(expr) IS NULL")
+            orderTerms.append("\(expr) \(dir)")
+        }
+        orderTerms.append("r.start_time DESC")
+        orderTerms.append("r.id ASC")
+
+        var whereParts: [String] = []
+        var whereArgs: [(any DatabaseValueConvertible)?] = []
+        if !query.experimentIDs.isEmpty {
+            let ids = query.experimentIDs.map { Int64($0.rawValue) ?? -1 }
+            whereParts.append("r.experiment_id IN (\(databaseQuestionMarks(count: ids.count)))")
+            whereArgs.append(contentsOf: ids.map { $0 as (any DatabaseValueConvertible)? })
+        }
+        if let f = query.filter {
+            whereParts.append(Self.condition(f, &whereArgs))
+        }
+        text = "SELECT r.* FROM runs r " + joins.joined(separator: " ")
+            + (whereParts.isEmpty ? "" : " WHERE " + whereParts.joined(separator: " AND "))
+            + " ORDER BY " + orderTerms.joined(separator: ", ") + " LIMIT ? OFFSET ?"
+        arguments = joinArgs + whereArgs + labelOrderArgs
+    }
+
+    static func labelPath(_ key: String) -> String { "$.\"\(key)\"" }
+
+    static func column(_ a: RunAttribute) -> String {
+        switch a {
+        case .runID: "r.id"
+        case .runName: "r.name"
+        case .status: "r.status"
+        case .startTime: "r.start_time"
+        case .endTime: "r.end_time"
+        case .experimentID: "CAST(r.experiment_id AS TEXT)"
+        case .parentRunID: "r.parent_id"
+        }
+    }
+
+    static func sqlOperator(_ op: ComparisonOperator) -> String {
+        switch op {
+        case .equal: "="
+        case .notEqual: "!="
+        case .less: "<"
+        case .lessOrEqual: "<="
+        case .greater: ">"
+        case .greaterOrEqual: ">="
+        case .like, .ilike: "LIKE"
+        }
+    }
+
+    static func bind(_ v: FilterValue) -> (any DatabaseValueConvertible)? {
+        switch v {
+        case .number(let d): d
+        case .string(let s): s
+        }
+    }
+
+    /// `lhs op ?` for a value expression, ILIKE lowering both sides.
+    static func predicate(_ lhs: String, _ op: ComparisonOperator) -> String {
+        op == .ilike ? "lower(\(lhs)) LIKE lower(?)" : "\(lhs) \(sqlOperator(op)) ?"
+    }
+
+    static func condition(_ f: RunFilter, _ args: inout [(any DatabaseValueConvertible)?]) -> String {
+        switch f {
+        case .and(let a, let b):
+            let l = condition(a, &args)
+            return "(\(l) AND \(condition(b, &args)))"
+        case .or(let a, let b):
+            let l = condition(a, &args)
+            return "(\(l) OR \(condition(b, &args)))"
+        case .not(let a):
+            return "(NOT \(condition(a, &args)))"
+        case .compare(let field, let op, let value):
+            return comparison(field, args: &args) { lhs, a in
+                a.append(bind(value))
+                return predicate(lhs, op)
+            }
+        case .membership(let field, let negated, let values):
+            return comparison(field, args: &args) { lhs, a in
+                a.append(contentsOf: values.map(bind))
+                return "\(lhs) \(negated ? "NOT IN" : "IN") (\(databaseQuestionMarks(count: values.count)))"
+            }
+        }
+    }
+
+    /// Wraps a predicate over the field's value so that a missing value gives 0.
+    static func comparison(
+        _ field: RunField, args: inout [(any DatabaseValueConvertible)?],
+        _ predicate: (String, inout [(any DatabaseValueConvertible)?]) -> String
+    ) -> String {
+        switch field {
+        case .metric(let k):
+            args.append(k)
+            return "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = ? AND \(predicate("m.value", &args)))"
+        case .param(let k):
+            args.append(k)
+            return "EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ? AND \(predicate("p.value", &args)))"
+        case .tag(let k):
+            args.append(k)
+            return "EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ? AND \(predicate("t.value", &args)))"
+        case .label(let k):
+            args.append(labelPath(k))
+            return "COALESCE(\(predicate("json_extract(r.labels, ?)", &args)), 0)"
+        case .attribute(let a):
+            return "COALESCE(\(predicate(column(a), &args)), 0)"
+        }
+    }
+}

@@ -1,0 +1,371 @@
+import FlywheelCore
+import Foundation
+import GRDB
+
+/// The embedded `MetadataStore`: one SQLite file in WAL mode, shared safely by many processes.
+///
+/// Writers queue on SQLite's lock with a generous busy timeout, so concurrent CLI processes wait
+/// their turn instead of failing. Every call is one transaction; bulk paths use cached prepared
+/// statements.
+public final class SQLiteMetadataStore: MetadataStore {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    public init(path: String, busyTimeout: TimeInterval = 60) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.label = "flywheel"
+        config.prepareDatabase { db in
+            // MLflow's LIKE is case-sensitive; ILIKE is the case-insensitive form.
+            try db.execute(sql: "PRAGMA case_sensitive_like = ON")
+            // WAL + NORMAL survives a process crash (kill -9) with every committed transaction.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try SQLiteSchema.migrator.migrate(pool)
+        } catch let e as DatabaseError {
+            throw FlywheelError(.unavailable, "cannot open the metadata database at '\(path)': \(e.message ?? "\(e.resultCode)")", underlying: e)
+        }
+    }
+
+    /// Runs SQLite's integrity check; returns its findings (`["ok"]` when sound).
+    public func integrityCheck() async throws -> [String] {
+        try await read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    // MARK: Transactions with error translation
+
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await pool.write(body) } catch { throw Self.translate(error) }
+    }
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await pool.read(body) } catch { throw Self.translate(error) }
+    }
+
+    static func translate(_ error: any Error) -> any Error {
+        guard let e = error as? DatabaseError else { return error }
+        switch e.extendedResultCode {
+        case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
+            return FlywheelError(.alreadyExists, "a record with that name or key already exists", underlying: e)
+        case .SQLITE_CONSTRAINT_FOREIGNKEY:
+            return FlywheelError(.notFound, "a record this one refers to does not exist", underlying: e)
+        default:
+            switch e.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return FlywheelError(.unavailable, "the metadata database is busy; try again", underlying: e)
+            case .SQLITE_FULL:
+                return FlywheelError(.unavailable, "the disk holding the metadata database is full", underlying: e)
+            case .SQLITE_CONSTRAINT:
+                return FlywheelError(.invalidArgument, "a value breaks a constraint of the metadata schema", underlying: e)
+            default:
+                return FlywheelError(.internal, "metadata database error (\(e.resultCode))", underlying: e)
+            }
+        }
+    }
+
+    // MARK: Experiments
+
+    public func createExperiment(_ new: NewExperiment, at time: Timestamp) async throws -> Experiment {
+        try Experiment.validate(name: new.name)
+        let labels = try JSONCoding.encode(new.labels)
+        do {
+            return try await write { db in
+                try db.execute(
+                    sql: "INSERT INTO experiments (name, description, labels, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [new.name, new.description, labels, time.millisecondsSince1970, time.millisecondsSince1970])
+                return Experiment(
+                    id: ExperimentID(String(db.lastInsertedRowID)), name: new.name, description: new.description,
+                    labels: new.labels, createdAt: time, updatedAt: time)
+            }
+        } catch let e as FlywheelError where e.code == .alreadyExists {
+            throw FlywheelError(.alreadyExists, "experiment '\(new.name)' already exists", underlying: e.underlying)
+        }
+    }
+
+    static func experiment(_ row: Row) throws -> Experiment {
+        Experiment(
+            id: ExperimentID(String(row["id"] as Int64)), name: row["name"], description: row["description"],
+            labels: try JSONCoding.decode(Labels.self, row["labels"]), archived: row["archived"],
+            createdAt: Timestamp(millisecondsSince1970: row["created_at"]),
+            updatedAt: Timestamp(millisecondsSince1970: row["updated_at"]))
+    }
+
+    public func experiment(id: ExperimentID) async throws -> Experiment? {
+        guard let n = Int64(id.rawValue) else { return nil }
+        return try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM experiments WHERE id = ?", arguments: [n]).map(Self.experiment)
+        }
+    }
+
+    public func experiment(named name: String) async throws -> Experiment? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM experiments WHERE name = ?", arguments: [name]).map(Self.experiment)
+        }
+    }
+
+    public func listExperiments(includeArchived: Bool) async throws -> [Experiment] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM experiments \(includeArchived ? "" : "WHERE archived = 0") ORDER BY id"
+            ).map(Self.experiment)
+        }
+    }
+
+    public func updateExperiment(_ e: Experiment) async throws {
+        try Experiment.validate(name: e.name)
+        guard let n = Int64(e.id.rawValue) else { throw FlywheelError.notFound("experiment \(e.id) not found") }
+        let labels = try JSONCoding.encode(e.labels)
+        do {
+            try await write { db in
+                try db.execute(
+                    sql: "UPDATE experiments SET name = ?, description = ?, labels = ?, archived = ?, updated_at = ? WHERE id = ?",
+                    arguments: [e.name, e.description, labels, e.archived, e.updatedAt.millisecondsSince1970, n])
+                guard db.changesCount == 1 else { throw FlywheelError.notFound("experiment \(e.id) not found") }
+            }
+        } catch let err as FlywheelError where err.code == .alreadyExists {
+            throw FlywheelError(.alreadyExists, "experiment '\(e.name)' already exists", underlying: err.underlying)
+        }
+    }
+
+    // MARK: Runs
+
+    public func createRun(_ run: Run) async throws {
+        guard let exp = Int64(run.experimentID.rawValue) else {
+            throw FlywheelError.notFound("experiment \(run.experimentID) not found")
+        }
+        let labels = try JSONCoding.encode(run.labels)
+        let env = try JSONCoding.encode(run.environment)
+        try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM experiments WHERE id = ?", arguments: [exp]) != nil else {
+                throw FlywheelError.notFound("experiment \(run.experimentID) not found")
+            }
+            if let p = run.parentID,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [p.rawValue]) == nil
+            {
+                throw FlywheelError.notFound("parent run \(p) not found")
+            }
+            do {
+                try db.execute(
+                    sql: """
+                        INSERT INTO runs (id, experiment_id, name, status, start_time, end_time, parent_id, labels, environment)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        run.id.rawValue, exp, run.name, run.status.rawValue, run.startTime.millisecondsSince1970,
+                        run.endTime?.millisecondsSince1970, run.parentID?.rawValue, labels, env,
+                    ])
+            } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                throw FlywheelError(.alreadyExists, "run \(run.id) already exists", underlying: e)
+            }
+        }
+    }
+
+    static func run(_ row: Row) throws -> Run {
+        let end: Int64? = row["end_time"]
+        let parent: String? = row["parent_id"]
+        return Run(
+            id: RunID(row["id"] as String), experimentID: ExperimentID(String(row["experiment_id"] as Int64)),
+            name: row["name"], status: RunStatus(rawValue: row["status"]) ?? .failed,
+            startTime: Timestamp(millisecondsSince1970: row["start_time"]),
+            endTime: end.map { Timestamp(millisecondsSince1970: $0) }, parentID: parent.map(RunID.init(rawValue:)),
+            labels: try JSONCoding.decode(Labels.self, row["labels"]),
+            environment: try JSONCoding.decode(RunEnvironment.self, row["environment"]))
+    }
+
+    public func run(id: RunID) async throws -> Run? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id.rawValue]).map(Self.run)
+        }
+    }
+
+    static func requireRun(_ db: Database, _ id: RunID) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id.rawValue]) != nil else {
+            throw FlywheelError.notFound("run \(id) not found")
+        }
+    }
+
+    public func updateRun(id: RunID, status: RunStatus, endTime: Timestamp?, name: String?) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, end_time = ?, name = COALESCE(?, name) WHERE id = ?",
+                arguments: [status.rawValue, endTime?.millisecondsSince1970, name, id.rawValue])
+            guard db.changesCount == 1 else { throw FlywheelError.notFound("run \(id) not found") }
+        }
+    }
+
+    public func logBatch(runID: RunID, params: [Param], metrics: [Metric], tags: [Tag]) async throws {
+        try await write { db in
+            try Self.requireRun(db, runID)
+            let run = runID.rawValue
+            if !params.isEmpty {
+                let lookup = try db.cachedStatement(sql: "SELECT value FROM params WHERE run_id = ? AND key = ?")
+                let insert = try db.cachedStatement(sql: "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)")
+                var seen: [String: String] = [:]
+                for p in params {
+                    if let old = seen[p.key] {
+                        if old != p.value { throw TrackingRules.paramConflict(key: p.key, old: old, new: p.value) }
+                        continue
+                    }
+                    seen[p.key] = p.value
+                    if let old = try String.fetchOne(lookup, arguments: [run, p.key]) {
+                        if old != p.value { throw TrackingRules.paramConflict(key: p.key, old: old, new: p.value) }
+                    } else {
+                        try insert.execute(arguments: [run, p.key, p.value])
+                    }
+                }
+            }
+            if !metrics.isEmpty {
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)")
+                // The latest value per key within the batch, so the upsert below runs once per key.
+                var newest: [String: Metric] = [:]
+                for m in metrics {
+                    insert.setUncheckedArguments([run, m.key, m.value.isNaN ? nil : m.value, m.step, m.timestamp.millisecondsSince1970])
+                    try insert.execute()
+                    if let cur = newest[m.key], !m.supersedes(cur) { continue }
+                    newest[m.key] = m
+                }
+                let upsert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step,
+                            timestamp = excluded.timestamp
+                        WHERE excluded.step > latest_metrics.step
+                           OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
+                        """)
+                for m in newest.values {
+                    try upsert.execute(arguments: [run, m.key, m.value.isNaN ? nil : m.value, m.step, m.timestamp.millisecondsSince1970])
+                }
+            }
+            if !tags.isEmpty {
+                let upsert = try db.cachedStatement(
+                    sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value")
+                for t in tags { try upsert.execute(arguments: [run, t.key, t.value]) }
+            }
+        }
+    }
+
+    public func deleteTag(runID: RunID, key: String) async throws {
+        try await write { db in
+            try Self.requireRun(db, runID)
+            try db.execute(sql: "DELETE FROM tags WHERE run_id = ? AND key = ?", arguments: [runID.rawValue, key])
+            guard db.changesCount == 1 else { throw FlywheelError.notFound("run \(runID) has no tag '\(key)'") }
+        }
+    }
+
+    public func runData(id: RunID) async throws -> RunData {
+        try await read { db in
+            try Self.requireRun(db, id)
+            return try Self.runData(db, ids: [id])[id] ?? RunData()
+        }
+    }
+
+    static func metric(_ row: Row, keyColumn: String = "key") -> Metric {
+        let v: Double? = row["value"]
+        return Metric(
+            key: row[keyColumn], value: v ?? .nan, step: row["step"], timestamp: Timestamp(millisecondsSince1970: row["timestamp"]))
+    }
+
+    /// Params, latest metrics and tags for many runs, in chunks that respect SQLite's variable limit.
+    static func runData(_ db: Database, ids: [RunID]) throws -> [RunID: RunData] {
+        var out: [RunID: RunData] = [:]
+        for id in ids { out[id] = RunData() }
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 500, ids.count)].map(\.rawValue)
+            start += 500
+            let marks = databaseQuestionMarks(count: chunk.count)
+            let args = StatementArguments(chunk)
+            for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM params WHERE run_id IN (\(marks))", arguments: args) {
+                out[RunID(row["run_id"] as String)]?.params[row["key"]] = row["value"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM latest_metrics WHERE run_id IN (\(marks))", arguments: args) {
+                let m = metric(row)
+                out[RunID(row["run_id"] as String)]?.latestMetrics[m.key] = m
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM tags WHERE run_id IN (\(marks))", arguments: args) {
+                out[RunID(row["run_id"] as String)]?.tags[row["key"]] = row["value"]
+            }
+        }
+        return out
+    }
+
+    public func metricHistory(runID: RunID, key: String) async throws -> [Metric] {
+        try await read { db in
+            try Self.requireRun(db, runID)
+            return try Row.fetchAll(
+                db, sql: "SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, rowid",
+                arguments: [runID.rawValue, key]
+            ).map { Self.metric($0) }
+        }
+    }
+
+    public func searchRuns(_ query: RunQuery) async throws -> RunPage {
+        try query.validate()
+        let offset = try query.offset()
+        return try await read { db in
+            let sql = try RunSearchSQL(query: query)
+            let rows = try Row.fetchAll(db, sql: sql.text, arguments: StatementArguments(sql.arguments + [query.limit + 1, offset]))
+            let more = rows.count > query.limit
+            let runs = try rows.prefix(query.limit).map(Self.run)
+            let data = try Self.runData(db, ids: runs.map(\.id))
+            return RunPage(
+                runs: runs.map { RunDetail(run: $0, data: data[$0.id] ?? RunData()) },
+                nextPageToken: RunQuery.nextToken(offset: offset, count: runs.count, limit: query.limit, hasMore: more))
+        }
+    }
+
+    // MARK: Artifacts
+
+    public func recordArtifacts(_ list: [ArtifactRecord]) async throws {
+        for a in list { try ArtifactRecord.validate(path: a.path) }
+        try await write { db in
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (run_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size,
+                        created_at = excluded.created_at
+                    """)
+            var checked: Set<RunID> = []
+            for a in list {
+                if checked.insert(a.runID).inserted { try Self.requireRun(db, a.runID) }
+                try upsert.execute(arguments: [a.runID.rawValue, a.path, a.digest.description, a.size, a.createdAt.millisecondsSince1970])
+            }
+        }
+    }
+
+    public func artifacts(runID: RunID, prefix: String?) async throws -> [ArtifactRecord] {
+        try await read { db in
+            try Self.requireRun(db, runID)
+            var sql = "SELECT * FROM artifacts WHERE run_id = ?"
+            var args: [any DatabaseValueConvertible] = [runID.rawValue]
+            if let prefix {
+                // substr, not LIKE: a prefix may contain % or _.
+                sql += " AND (path = ? OR substr(path, 1, ?) = ?)"
+                args += [prefix, prefix.utf8.count + 1, prefix + "/"]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY path", arguments: StatementArguments(args)).map { row in
+                ArtifactRecord(
+                    runID: runID, path: row["path"], digest: try Digest(parsing: row["digest"]), size: row["size"],
+                    createdAt: Timestamp(millisecondsSince1970: row["created_at"]))
+            }
+        }
+    }
+}
+
+/// JSON columns (labels, environment, signature).
+enum JSONCoding {
+    static func encode(_ value: some Encodable) throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: try enc.encode(value), as: UTF8.self)
+    }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch {
+            throw FlywheelError.internal("a stored \(T.self) could not be decoded", underlying: error)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import GRDB
+
+/// The SQLite schema, as named migrations. A shipped migration is never edited: change the
+/// schema by appending a new one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: tracking, registry, lineage") { db in
+            try db.execute(sql: """
+                CREATE TABLE experiments (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    description TEXT NOT NULL DEFAULT '',
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+                    name TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'killed')),
+                    start_time INTEGER NOT NULL,
+                    end_time INTEGER,
+                    parent_id TEXT REFERENCES runs(id),
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    environment TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX runs_by_experiment ON runs(experiment_id, start_time);
+                CREATE INDEX runs_by_parent ON runs(parent_id) WHERE parent_id IS NOT NULL;
+                CREATE TABLE params (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                ) WITHOUT ROWID;
+                -- NULL value = NaN (SQLite cannot store NaN in a REAL column).
+                CREATE TABLE metrics (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value REAL,
+                    step INTEGER NOT NULL,
+                    timestamp INTEGER NOT NULL
+                );
+                CREATE INDEX metrics_history ON metrics(run_id, key, step);
+                CREATE TABLE latest_metrics (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value REAL,
+                    step INTEGER NOT NULL,
+                    timestamp INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX latest_metrics_by_value ON latest_metrics(key, value);
+                CREATE TABLE tags (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                ) WITHOUT ROWID;
+                CREATE TABLE artifacts (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, path)
+                ) WITHOUT ROWID;
+                CREATE TABLE registered_models (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    description TEXT NOT NULL DEFAULT '',
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE model_versions (
+                    model_name TEXT NOT NULL REFERENCES registered_models(name),
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    run_id TEXT REFERENCES runs(id),
+                    digest TEXT,
+                    source TEXT NOT NULL DEFAULT '',
+                    signature TEXT,
+                    description TEXT NOT NULL DEFAULT '',
+                    status TEXT NOT NULL CHECK (status IN ('ready', 'deprecated', 'archived')),
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (model_name, version)
+                );
+                CREATE TABLE model_aliases (
+                    model_name TEXT NOT NULL,
+                    alias TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    PRIMARY KEY (model_name, alias),
+                    FOREIGN KEY (model_name, version) REFERENCES model_versions(model_name, version)
+                ) WITHOUT ROWID;
+                CREATE TABLE registry_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model_name TEXT NOT NULL REFERENCES registered_models(name),
+                    kind TEXT NOT NULL CHECK (kind IN ('version_created', 'alias_set', 'alias_deleted', 'status_changed')),
+                    alias TEXT,
+                    version INTEGER,
+                    previous_version INTEGER,
+                    status TEXT,
+                    previous_status TEXT,
+                    actor TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    time INTEGER NOT NULL
+                );
+                CREATE INDEX registry_events_by_model ON registry_events(model_name, id);
+                CREATE TABLE lineage_edges (
+                    source TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    relation TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (source, target, relation)
+                ) WITHOUT ROWID;
+                CREATE INDEX lineage_by_target ON lineage_edges(target);
+                """)
+        }
+        return m
+    }
+}

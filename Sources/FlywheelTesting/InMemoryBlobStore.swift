@@ -1,0 +1,36 @@
+import FlywheelCore
+import Foundation
+
+/// A `BlobStore` held in memory, for tests.
+public actor InMemoryBlobStore: BlobStore {
+    private var blobs: [Digest: Data] = [:]
+
+    public init() {}
+
+    public func put(contentsOf url: URL) throws -> BlobInfo {
+        guard let d = FileManager.default.contents(atPath: url.path) else {
+            throw FlywheelError.notFound("cannot read '\(url.path)': no such file or not readable")
+        }
+        return put(d)
+    }
+
+    public func put(_ data: Data) -> BlobInfo {
+        let digest = Digest(of: data)
+        blobs[digest] = data
+        return BlobInfo(digest: digest, size: Int64(data.count))
+    }
+
+    public func info(_ digest: Digest) -> BlobInfo? { blobs[digest].map { BlobInfo(digest: digest, size: Int64($0.count)) } }
+
+    public func data(_ digest: Digest) throws -> Data {
+        guard let d = blobs[digest] else { throw FlywheelError.notFound("blob \(digest) is not in the artifact store") }
+        return d
+    }
+
+    public func export(_ digest: Digest, to url: URL) throws {
+        try data(digest).write(to: url, options: .atomic)
+    }
+
+    /// How many distinct blobs are held (deduplication is observable in tests).
+    public var count: Int { blobs.count }
+}

@@ -1,0 +1,253 @@
+import FlywheelCore
+
+/// A `MetadataStore` held in memory, for tests and as the reference the conformance suite
+/// compares every real backend against.
+public actor InMemoryMetadataStore: MetadataStore {
+    private var experiments: [Experiment] = []
+    private var runs: [RunID: Run] = [:]
+    private var params: [RunID: [String: String]] = [:]
+    private var metrics: [RunID: [Metric]] = [:]
+    private var latest: [RunID: [String: Metric]] = [:]
+    private var tags: [RunID: [String: String]] = [:]
+    private var artifactRecords: [RunID: [String: ArtifactRecord]] = [:]
+    private var models: [String: RegisteredModel] = [:]
+    private var versions: [String: [ModelVersion]] = [:]
+    private var aliasTable: [String: [String: Int]] = [:]
+    private var events: [String: [RegistryEvent]] = [:]
+    private var edges: [LineageEdge] = []
+
+    public init() {}
+
+    // MARK: Experiments
+
+    public func createExperiment(_ new: NewExperiment, at time: Timestamp) throws -> Experiment {
+        try Experiment.validate(name: new.name)
+        guard !experiments.contains(where: { $0.name == new.name }) else {
+            throw FlywheelError.alreadyExists("experiment '\(new.name)' already exists")
+        }
+        let e = Experiment(
+            id: ExperimentID(String(experiments.count + 1)), name: new.name, description: new.description,
+            labels: new.labels, createdAt: time, updatedAt: time)
+        experiments.append(e)
+        return e
+    }
+
+    public func experiment(id: ExperimentID) -> Experiment? { experiments.first { $0.id == id } }
+    public func experiment(named name: String) -> Experiment? { experiments.first { $0.name == name } }
+    public func listExperiments(includeArchived: Bool) -> [Experiment] {
+        experiments.filter { includeArchived || !$0.archived }
+    }
+
+    public func updateExperiment(_ experiment: Experiment) throws {
+        try Experiment.validate(name: experiment.name)
+        guard let i = experiments.firstIndex(where: { $0.id == experiment.id }) else {
+            throw FlywheelError.notFound("experiment \(experiment.id) not found")
+        }
+        if experiments.contains(where: { $0.name == experiment.name && $0.id != experiment.id }) {
+            throw FlywheelError.alreadyExists("experiment '\(experiment.name)' already exists")
+        }
+        experiments[i] = experiment
+    }
+
+    // MARK: Runs
+
+    public func createRun(_ run: Run) throws {
+        guard experiment(id: run.experimentID) != nil else {
+            throw FlywheelError.notFound("experiment \(run.experimentID) not found")
+        }
+        if let p = run.parentID, runs[p] == nil { throw FlywheelError.notFound("parent run \(p) not found") }
+        guard runs[run.id] == nil else { throw FlywheelError.alreadyExists("run \(run.id) already exists") }
+        runs[run.id] = run
+    }
+
+    public func run(id: RunID) -> Run? { runs[id] }
+
+    private func requireRun(_ id: RunID) throws -> Run {
+        guard let r = runs[id] else { throw FlywheelError.notFound("run \(id) not found") }
+        return r
+    }
+
+    public func updateRun(id: RunID, status: RunStatus, endTime: Timestamp?, name: String?) throws {
+        var r = try requireRun(id)
+        r.status = status
+        r.endTime = endTime
+        if let name { r.name = name }
+        runs[id] = r
+    }
+
+    public func logBatch(runID: RunID, params newParams: [Param], metrics newMetrics: [Metric], tags newTags: [Tag]) throws {
+        _ = try requireRun(runID)
+        var p = params[runID] ?? [:]
+        for param in newParams {
+            if let old = p[param.key], old != param.value {
+                throw TrackingRules.paramConflict(key: param.key, old: old, new: param.value)
+            }
+            p[param.key] = param.value
+        }
+        params[runID] = p
+        metrics[runID, default: []].append(contentsOf: newMetrics)
+        var l = latest[runID] ?? [:]
+        for m in newMetrics where l[m.key].map({ m.supersedes($0) }) ?? true { l[m.key] = m }
+        latest[runID] = l
+        for t in newTags { tags[runID, default: [:]][t.key] = t.value }
+    }
+
+    public func deleteTag(runID: RunID, key: String) throws {
+        _ = try requireRun(runID)
+        guard tags[runID]?.removeValue(forKey: key) != nil else {
+            throw FlywheelError.notFound("run \(runID) has no tag '\(key)'")
+        }
+    }
+
+    public func runData(id: RunID) throws -> RunData {
+        _ = try requireRun(id)
+        return data(id)
+    }
+
+    private func data(_ id: RunID) -> RunData {
+        RunData(params: params[id] ?? [:], latestMetrics: latest[id] ?? [:], tags: tags[id] ?? [:])
+    }
+
+    public func metricHistory(runID: RunID, key: String) throws -> [Metric] {
+        _ = try requireRun(runID)
+        return (metrics[runID] ?? []).enumerated().filter { $0.element.key == key }
+            .sorted { a, b in
+                (a.element.step, a.element.timestamp.millisecondsSince1970, a.offset)
+                    < (b.element.step, b.element.timestamp.millisecondsSince1970, b.offset)
+            }.map(\.element)
+    }
+
+    public func searchRuns(_ query: RunQuery) throws -> RunPage {
+        try query.apply(to: runs.values.map { RunDetail(run: $0, data: data($0.id)) })
+    }
+
+    // MARK: Artifacts
+
+    public func recordArtifacts(_ list: [ArtifactRecord]) throws {
+        for a in list {
+            _ = try requireRun(a.runID)
+            try ArtifactRecord.validate(path: a.path)
+        }
+        for a in list { artifactRecords[a.runID, default: [:]][a.path] = a }
+    }
+
+    public func artifacts(runID: RunID, prefix: String?) throws -> [ArtifactRecord] {
+        _ = try requireRun(runID)
+        return (artifactRecords[runID] ?? [:]).values
+            .filter { a in prefix.map { a.path == $0 || a.path.hasPrefix($0 + "/") } ?? true }
+            .sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    // MARK: Registry
+
+    public func createModel(_ model: RegisteredModel) throws {
+        try RegisteredModel.validate(name: model.name)
+        guard models[model.name] == nil else {
+            throw FlywheelError.alreadyExists("registered model '\(model.name)' already exists")
+        }
+        models[model.name] = model
+    }
+
+    public func model(named name: String) -> RegisteredModel? { models[name] }
+    public func listModels() -> [RegisteredModel] { models.values.sorted { $0.name < $1.name } }
+
+    public func updateModel(_ model: RegisteredModel) throws {
+        guard models[model.name] != nil else { throw FlywheelError.notFound("registered model '\(model.name)' not found") }
+        models[model.name] = model
+    }
+
+    private func requireModel(_ name: String) throws {
+        guard models[name] != nil else { throw FlywheelError.notFound("registered model '\(name)' not found") }
+    }
+
+    public func createModelVersion(_ new: NewModelVersion, by who: Attribution, at time: Timestamp) throws -> ModelVersion {
+        try requireModel(new.modelName)
+        if let r = new.runID { _ = try requireRun(r) }
+        let number = (versions[new.modelName]?.last?.version ?? 0) + 1
+        let v = ModelVersion(
+            modelName: new.modelName, version: number, runID: new.runID, digest: new.digest, source: new.source,
+            signature: new.signature, description: new.description, status: .ready, labels: new.labels,
+            createdAt: time, updatedAt: time)
+        versions[new.modelName, default: []].append(v)
+        events[new.modelName, default: []].append(
+            RegistryEvent(modelName: new.modelName, kind: .versionCreated, version: number, status: .ready,
+                          actor: who.actor, reason: who.reason, time: time))
+        return v
+    }
+
+    public func modelVersion(model: String, version: Int) -> ModelVersion? {
+        versions[model]?.first { $0.version == version }
+    }
+
+    public func modelVersions(model: String) throws -> [ModelVersion] {
+        try requireModel(model)
+        return versions[model] ?? []
+    }
+
+    private func requireVersion(_ model: String, _ version: Int) throws -> Int {
+        try requireModel(model)
+        guard let i = versions[model]?.firstIndex(where: { $0.version == version }) else {
+            throw FlywheelError.notFound("model '\(model)' has no version \(version)")
+        }
+        return i
+    }
+
+    public func setVersionStatus(model: String, version: Int, status: ModelVersionStatus, by who: Attribution, at time: Timestamp) throws {
+        let i = try requireVersion(model, version)
+        // invariant: requireVersion found index i in versions[model]
+        let old = versions[model]![i].status
+        versions[model]![i].status = status
+        versions[model]![i].updatedAt = time
+        events[model, default: []].append(
+            RegistryEvent(modelName: model, kind: .statusChanged, version: version, status: status, previousStatus: old,
+                          actor: who.actor, reason: who.reason, time: time))
+    }
+
+    public func setAlias(model: String, alias: String, version: Int, by who: Attribution, at time: Timestamp) throws -> Int? {
+        try validateAlias(alias)
+        _ = try requireVersion(model, version)
+        let old = aliasTable[model]?[alias]
+        aliasTable[model, default: [:]][alias] = version
+        events[model, default: []].append(
+            RegistryEvent(modelName: model, kind: .aliasSet, alias: alias, version: version, previousVersion: old,
+                          actor: who.actor, reason: who.reason, time: time))
+        return old
+    }
+
+    public func deleteAlias(model: String, alias: String, by who: Attribution, at time: Timestamp) throws -> Int {
+        try requireModel(model)
+        guard let old = aliasTable[model]?.removeValue(forKey: alias) else {
+            throw FlywheelError.notFound("model '\(model)' has no alias '\(alias)'")
+        }
+        events[model, default: []].append(
+            RegistryEvent(modelName: model, kind: .aliasDeleted, alias: alias, previousVersion: old,
+                          actor: who.actor, reason: who.reason, time: time))
+        return old
+    }
+
+    public func aliases(model: String) throws -> [String: Int] {
+        try requireModel(model)
+        return aliasTable[model] ?? [:]
+    }
+
+    public func registryEvents(model: String) throws -> [RegistryEvent] {
+        try requireModel(model)
+        return events[model] ?? []
+    }
+
+    // MARK: Lineage
+
+    public func addLineage(_ new: [LineageEdge]) {
+        for e in new where !edges.contains(where: { $0.source == e.source && $0.target == e.target && $0.relation == e.relation }) {
+            edges.append(e)
+        }
+    }
+
+    public func lineage(of ref: ResourceRef, direction: LineageDirection) -> [LineageEdge] {
+        edges.filter { direction == .upstream ? $0.target == ref : $0.source == ref }
+            .sorted { a, b in
+                (a.createdAt.millisecondsSince1970, a.source.description, a.target.description, a.relation)
+                    < (b.createdAt.millisecondsSince1970, b.source.description, b.target.description, b.relation)
+            }
+    }
+}

@@ -1,0 +1,4 @@
+import FlywheelCLI
+import Foundation
+
+exit(await FlywheelCommand.run(arguments: Array(CommandLine.arguments.dropFirst())))
