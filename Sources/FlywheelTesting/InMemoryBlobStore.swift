@@ -28,6 +28,7 @@ public actor InMemoryBlobStore: BlobStore {
     }
 
     public func export(_ digest: Digest, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data(digest).write(to: url, options: .atomic)
     }
 
