@@ -23,7 +23,11 @@ struct ArtifactsCommand: AsyncParsableCommand {
             let id = try parseRunID(runID)
             let ws = try global.open()
             let started = Date()
-            let records = try await ws.tracking.logArtifact(id, from: URL(fileURLWithPath: path), as: logicalPath)
+            let meter = ProgressLine(label: "storing")
+            let records = try await ws.tracking.logArtifact(id, from: URL(fileURLWithPath: path), as: logicalPath) {
+                done, total, bytes in meter.update("\(done)/\(total) files, \(ProgressLine.bytes(bytes))")
+            }
+            meter.finish()
             if output.json { return try Output.json(records) }
             let bytes = records.reduce(Int64(0)) { $0 + $1.size }
             Output.line("Logged \(records.count) file\(records.count == 1 ? "" : "s") (\(bytes) bytes) to run \(id) in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")

@@ -41,8 +41,6 @@ public struct FlywheelCommand: AsyncParsableCommand {
         } catch let e as FlywheelError {
             FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
             return 1
-        } catch let e as CLIExit {
-            return e.code
         } catch {
             let message = fullMessage(for: error)
             if !message.isEmpty {
@@ -53,9 +51,4 @@ public struct FlywheelCommand: AsyncParsableCommand {
             return exitCode(for: error).rawValue
         }
     }
-}
-
-/// Thrown by a command that has already printed what went wrong.
-struct CLIExit: Error {
-    var code: Int32
 }

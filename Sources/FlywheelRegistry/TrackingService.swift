@@ -141,9 +141,13 @@ public struct TrackingService: Sendable {
     /// Stores a file, or every file under a directory, as artifacts of a run.
     ///
     /// A file lands at `path` (default: its name); a directory's files land under `path/`
-    /// keeping their relative paths.
+    /// keeping their relative paths. `progress` is told (files done, files in all, bytes done)
+    /// after each file.
     @discardableResult
-    public func logArtifact(_ id: RunID, from url: URL, as path: String? = nil) async throws -> [ArtifactRecord] {
+    public func logArtifact(
+        _ id: RunID, from url: URL, as path: String? = nil,
+        progress: (@Sendable (_ done: Int, _ total: Int, _ bytes: Int64) -> Void)? = nil
+    ) async throws -> [ArtifactRecord] {
         _ = try await run(id)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
@@ -169,9 +173,12 @@ public struct TrackingService: Sendable {
         }
         let now = clock.now()
         var records: [ArtifactRecord] = []
+        var bytes: Int64 = 0
         for (file, logical) in files {
             let info = try await blobs.put(contentsOf: file)
             records.append(ArtifactRecord(runID: id, path: logical, digest: info.digest, size: info.size, createdAt: now))
+            bytes += info.size
+            progress?(records.count, files.count, bytes)
         }
         try await store.recordArtifacts(records)
         return records
