@@ -203,11 +203,23 @@ public enum TrackingRules {
     /// Metric keys, param keys and tag keys: 1–250 characters, no control characters, not
     /// starting with `/` and with no `..` segment (MLflow's rule, so its clients agree).
     public static func validate(key: String, kind: String) throws {
-        guard !key.isEmpty, key.count <= 250, !key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
-            !key.hasPrefix("/"), !key.split(separator: "/").contains("..")
-        else {
+        var scalars = 0
+        var control = false
+        for u in key.unicodeScalars {
+            scalars += 1
+            if u.value < 0x20 || (u.value >= 0x7F && u.value <= 0x9F) { control = true }
+        }
+        guard scalars > 0, scalars <= 250, !control, !key.hasPrefix("/"), !key.split(separator: "/").contains("..") else {
             throw FlywheelError.invalidArgument(
                 "\(kind) key '\(key)' is not valid: expected 1-250 characters, no control characters, no leading '/' or '..' part")
         }
+    }
+}
+
+/// The order every backend returns a metric's history in: step, timestamp, then value, with NaN
+/// placed where 0 would sort and after a real 0.
+public enum HistoryOrder {
+    public static func key(_ m: Metric) -> (Int64, Int64, Double, Int) {
+        (m.step, m.timestamp.millisecondsSince1970, m.value.isNaN ? 0 : m.value, m.value.isNaN ? 1 : 0)
     }
 }

@@ -111,7 +111,9 @@ public struct TrackingService: Sendable {
 
     /// Logs prepared records in one transaction after checking every key.
     public func logBatch(_ id: RunID, metrics: [Metric] = [], params: [Param] = [], tags: [Tag] = []) async throws {
-        for m in metrics { try TrackingRules.validate(key: m.key, kind: "metric") }
+        // A batch repeats few keys: check each distinct key once.
+        var checked: Set<String> = []
+        for m in metrics where checked.insert(m.key).inserted { try TrackingRules.validate(key: m.key, kind: "metric") }
         for p in params {
             try TrackingRules.validate(key: p.key, kind: "param")
             guard p.value.utf8.count <= 6000 else {

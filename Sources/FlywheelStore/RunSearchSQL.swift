@@ -20,7 +20,7 @@ struct RunSearchSQL {
             let expr: String
             switch o.field {
             case .metric(let k):
-                joins.append("LEFT JOIN latest_metrics o\(i) ON o\(i).run_id = r.id AND o\(i).key = ?")
+                joins.append("LEFT JOIN latest_metrics o\(i) ON o\(i).run_pk = r.pk AND o\(i).key = ?")
                 joinArgs.append(k)
                 expr = "o\(i).value"
             case .param(let k):
@@ -132,7 +132,7 @@ struct RunSearchSQL {
         switch field {
         case .metric(let k):
             args.append(k)
-            return "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = ? AND \(predicate("m.value", &args)))"
+            return "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_pk = r.pk AND m.key = ? AND \(predicate("m.value", &args)))"
         case .param(let k):
             args.append(k)
             return "EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ? AND \(predicate("p.value", &args)))"

@@ -196,9 +196,17 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    /// The run's compact key, or not found.
+    static func runKey(_ db: Database, _ id: RunID) throws -> Int64 {
+        guard let pk = try Int64.fetchOne(db, sql: "SELECT pk FROM runs WHERE id = ?", arguments: [id.rawValue]) else {
+            throw FlywheelError.notFound("run \(id) not found")
+        }
+        return pk
+    }
+
     public func logBatch(runID: RunID, params: [Param], metrics: [Metric], tags: [Tag]) async throws {
         try await write { db in
-            try Self.requireRun(db, runID)
+            let pk = try Self.runKey(db, runID)
             let run = runID.rawValue
             if !params.isEmpty {
                 let lookup = try db.cachedStatement(sql: "SELECT value FROM params WHERE run_id = ? AND key = ?")
@@ -218,26 +226,26 @@ public final class SQLiteMetadataStore: MetadataStore {
                 }
             }
             if !metrics.isEmpty {
-                let insert = try db.cachedStatement(
-                    sql: "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)")
+                let chunk = try db.cachedStatement(sql: "INSERT INTO metric_chunks (run_pk, key, count, data) VALUES (?, ?, ?, ?)")
+                for c in MetricChunk.encode(metrics) {
+                    try chunk.execute(arguments: [pk, c.key, c.count, c.data])
+                }
                 // The latest value per key within the batch, so the upsert below runs once per key.
                 var newest: [String: Metric] = [:]
                 for m in metrics {
-                    insert.setUncheckedArguments([run, m.key, m.value.isNaN ? nil : m.value, m.step, m.timestamp.millisecondsSince1970])
-                    try insert.execute()
                     if let cur = newest[m.key], !m.supersedes(cur) { continue }
                     newest[m.key] = m
                 }
                 let upsert = try db.cachedStatement(
                     sql: """
-                        INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step,
+                        INSERT INTO latest_metrics (run_pk, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value, step = excluded.step,
                             timestamp = excluded.timestamp
                         WHERE excluded.step > latest_metrics.step
                            OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
                         """)
                 for m in newest.values {
-                    try upsert.execute(arguments: [run, m.key, m.value.isNaN ? nil : m.value, m.step, m.timestamp.millisecondsSince1970])
+                    try upsert.execute(arguments: [pk, m.key, m.value.isNaN ? nil : m.value, m.step, m.timestamp.millisecondsSince1970])
                 }
             }
             if !tags.isEmpty {
@@ -282,7 +290,10 @@ public final class SQLiteMetadataStore: MetadataStore {
             for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM params WHERE run_id IN (\(marks))", arguments: args) {
                 out[RunID(row["run_id"] as String)]?.params[row["key"]] = row["value"]
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM latest_metrics WHERE run_id IN (\(marks))", arguments: args) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT r.id AS run_id, m.* FROM latest_metrics m JOIN runs r ON r.pk = m.run_pk WHERE r.id IN (\(marks))",
+                arguments: args)
+            {
                 let m = metric(row)
                 out[RunID(row["run_id"] as String)]?.latestMetrics[m.key] = m
             }
@@ -295,11 +306,12 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func metricHistory(runID: RunID, key: String) async throws -> [Metric] {
         try await read { db in
-            try Self.requireRun(db, runID)
-            return try Row.fetchAll(
-                db, sql: "SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, rowid",
-                arguments: [runID.rawValue, key]
-            ).map { Self.metric($0) }
+            let pk = try Self.runKey(db, runID)
+            var all: [Metric] = []
+            let chunks = try Data.fetchCursor(
+                db, sql: "SELECT data FROM metric_chunks WHERE run_pk = ? AND key = ? ORDER BY id", arguments: [pk, key])
+            while let data = try chunks.next() { try MetricChunk.decode(data, key: key, into: &all) }
+            return MetricChunk.normalize(all)
         }
     }
 

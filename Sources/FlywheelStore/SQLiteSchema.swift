@@ -16,8 +16,10 @@ enum SQLiteSchema {
                     created_at INTEGER NOT NULL,
                     updated_at INTEGER NOT NULL
                 );
+                -- pk is the compact key the bulk tables (metrics) use; id is the public run ID.
                 CREATE TABLE runs (
-                    id TEXT PRIMARY KEY NOT NULL,
+                    pk INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
                     experiment_id INTEGER NOT NULL REFERENCES experiments(id),
                     name TEXT NOT NULL,
                     status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'killed')),
@@ -35,22 +37,25 @@ enum SQLiteSchema {
                     value TEXT NOT NULL,
                     PRIMARY KEY (run_id, key)
                 ) WITHOUT ROWID;
-                -- NULL value = NaN (SQLite cannot store NaN in a REAL column).
-                CREATE TABLE metrics (
-                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                -- The full history, in chunks: one row per run, key and logging call, whose data
+                -- packs count × (step Int64, timestamp Int64, value Float64 bits), little-endian.
+                -- A batch of 1,000 metrics over 10 keys is 10 rows, not 1,000. See MetricChunk.
+                CREATE TABLE metric_chunks (
+                    id INTEGER PRIMARY KEY,
+                    run_pk INTEGER NOT NULL REFERENCES runs(pk) ON DELETE CASCADE,
                     key TEXT NOT NULL,
-                    value REAL,
-                    step INTEGER NOT NULL,
-                    timestamp INTEGER NOT NULL
+                    count INTEGER NOT NULL CHECK (count >= 1),
+                    data BLOB NOT NULL CHECK (length(data) = count * 24)
                 );
-                CREATE INDEX metrics_history ON metrics(run_id, key, step);
+                CREATE INDEX metric_chunks_by_key ON metric_chunks(run_pk, key);
+                -- One row per run and key: the value searches filter and order on (NULL = NaN).
                 CREATE TABLE latest_metrics (
-                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    run_pk INTEGER NOT NULL REFERENCES runs(pk) ON DELETE CASCADE,
                     key TEXT NOT NULL,
                     value REAL,
                     step INTEGER NOT NULL,
                     timestamp INTEGER NOT NULL,
-                    PRIMARY KEY (run_id, key)
+                    PRIMARY KEY (run_pk, key)
                 ) WITHOUT ROWID;
                 CREATE INDEX latest_metrics_by_value ON latest_metrics(key, value);
                 CREATE TABLE tags (

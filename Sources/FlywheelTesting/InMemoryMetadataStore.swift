@@ -6,7 +6,7 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var experiments: [Experiment] = []
     private var runs: [RunID: Run] = [:]
     private var params: [RunID: [String: String]] = [:]
-    private var metrics: [RunID: [Metric]] = [:]
+    private var metrics: [RunID: Set<Metric>] = [:]
     private var latest: [RunID: [String: Metric]] = [:]
     private var tags: [RunID: [String: String]] = [:]
     private var artifactRecords: [RunID: [String: ArtifactRecord]] = [:]
@@ -85,7 +85,7 @@ public actor InMemoryMetadataStore: MetadataStore {
             p[param.key] = param.value
         }
         params[runID] = p
-        metrics[runID, default: []].append(contentsOf: newMetrics)
+        metrics[runID, default: []].formUnion(newMetrics)  // the very same measurement twice is kept once
         var l = latest[runID] ?? [:]
         for m in newMetrics where l[m.key].map({ m.supersedes($0) }) ?? true { l[m.key] = m }
         latest[runID] = l
@@ -110,11 +110,7 @@ public actor InMemoryMetadataStore: MetadataStore {
 
     public func metricHistory(runID: RunID, key: String) throws -> [Metric] {
         _ = try requireRun(runID)
-        return (metrics[runID] ?? []).enumerated().filter { $0.element.key == key }
-            .sorted { a, b in
-                (a.element.step, a.element.timestamp.millisecondsSince1970, a.offset)
-                    < (b.element.step, b.element.timestamp.millisecondsSince1970, b.offset)
-            }.map(\.element)
+        return (metrics[runID] ?? []).filter { $0.key == key }.sorted { HistoryOrder.key($0) < HistoryOrder.key($1) }
     }
 
     public func searchRuns(_ query: RunQuery) throws -> RunPage {

@@ -310,3 +310,25 @@ import Testing
         #expect(try await s.lineage(of: model, direction: .downstream).isEmpty)
     }
 }
+
+extension MetadataStoreConformanceTests {
+    /// Logging the very same measurement twice (a retried call) keeps one; any difference keeps both.
+    @Test(arguments: Backend.allCases)
+    func identicalMeasurementsAreKeptOnce(_ b: Backend) async throws {
+        let s = try b.make()
+        let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
+        let r = try await makeRun(s, exp: e.id)
+        let m = Metric(key: "acc", value: 0.5, step: 1, timestamp: ts(10))
+        try await s.logBatch(runID: r, params: [], metrics: [m, m], tags: [])
+        try await s.logBatch(runID: r, params: [], metrics: [m], tags: [])
+        let nan = Metric(key: "acc", value: .nan, step: 1, timestamp: ts(10))
+        try await s.logBatch(runID: r, params: [], metrics: [
+            nan, nan, Metric(key: "acc", value: 0.5, step: 1, timestamp: ts(11)), Metric(key: "acc", value: 0.25, step: 1, timestamp: ts(10)),
+        ], tags: [])
+        let h = try await s.metricHistory(runID: r, key: "acc")
+        #expect(h.count == 4)
+        #expect(h.map(\.timestamp) == [ts(10), ts(10), ts(10), ts(11)])
+        // Within one step and timestamp the order is by value, NaN where 0 would be.
+        #expect(h[0].value.isNaN && h[1].value == 0.25 && h[2].value == 0.5 && h[3].value == 0.5)
+    }
+}
