@@ -1,0 +1,12 @@
+import ArgumentParser
+import FlywheelCore
+import FlywheelRegistry
+import Foundation
+
+extension ModelsCommand {
+    struct Alias: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Point an alias (production, staging, any name) at a version, or remove it.",
+            subcommands: [Set.self, Delete.self])
+    }
+}
