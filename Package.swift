@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "FlywheelCore", targets: ["FlywheelCore"]),
         .library(name: "FlywheelStore", targets: ["FlywheelStore"]),
         .library(name: "FlywheelRegistry", targets: ["FlywheelRegistry"]),
+        .library(name: "FlywheelData", targets: ["FlywheelData"]),
+        .library(name: "FlywheelLearn", targets: ["FlywheelLearn"]),
         .library(name: "FlywheelCLI", targets: ["FlywheelCLI"]),
         .library(name: "FlywheelTesting", targets: ["FlywheelTesting"]),
     ],
@@ -38,6 +40,16 @@ let package = Package(
         .target(
             name: "FlywheelRegistry",
             dependencies: ["FlywheelCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlywheelData",
+            dependencies: ["FlywheelCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlywheelLearn",
+            dependencies: ["FlywheelCore", "FlywheelData"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -73,6 +85,18 @@ let package = Package(
         .testTarget(
             name: "FlywheelStoreTests",
             dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelDataTests",
+            dependencies: ["FlywheelCore", "FlywheelData"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelLearnTests",
+            dependencies: ["FlywheelCore", "FlywheelData", "FlywheelLearn"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// FlywheelData: tables, CSV/JSONL, schemas, validation, profiles.
