@@ -1,1 +1,0 @@
-// FlywheelData: tables, CSV/JSONL, schemas, validation, profiles.
