@@ -4,7 +4,8 @@ import Foundation
 /// Reads CSV into a ``Table``, inferring each column's type (numeric, boolean, categorical).
 ///
 /// The file streams through in 1 MiB chunks, so memory holds the table, not the text. Missing
-/// values are empty fields and `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`. A column is numeric
+/// values are empty fields and unquoted `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL` (quoted, they
+/// are text). A column is numeric
 /// when every other value parses as a number, boolean when every value is `true`/`false` (any
 /// case), categorical otherwise. A column that turns out not to be numeric after numbers were
 /// seen is read again as text in a second pass, so no value ever loses its spelling.
@@ -90,7 +91,7 @@ public struct CSVReader: Sendable {
             names = h
             builders = h.map { ColumnBuilder(declared: types[$0]) }
         }, row: { t, _ in
-            for c in 0..<builders.count { try builders[c].add(t.field(c), tokenizer: t, column: names[c]) }
+            for c in 0..<builders.count { try builders[c].add(c, tokenizer: t, column: names[c]) }
         })
         for name in types.keys where !names.contains(name) {
             throw FlywheelError.invalidArgument("\(source): declared column '\(name)' is not in the header")
@@ -100,7 +101,7 @@ public struct CSVReader: Sendable {
         if !redo.isEmpty {
             for c in redo { builders[c] = ColumnBuilder(forcedText: ()) }
             try Self.scan(source: source, delimiter: delimiter, feed: feed, header: { _ in }, row: { t, _ in
-                for c in redo { try builders[c].add(t.field(c), tokenizer: t, column: names[c]) }
+                for c in redo { try builders[c].add(c, tokenizer: t, column: names[c]) }
             })
         }
         return try Table(columns: zip(names, builders).map { $1.finish(name: $0) })
@@ -184,8 +185,11 @@ struct ColumnBuilder {
         return Double(s)
     }
 
-    mutating func add(_ f: ArraySlice<UInt8>, tokenizer t: CSVTokenizer, column: String) throws {
-        let missing = Self.isMissing(f)
+    /// Adds field `index` of the tokenizer's current record.
+    mutating func add(_ index: Int, tokenizer t: CSVTokenizer, column: String) throws {
+        let f = t.field(index)
+        // A quoted marker ("NA") is text; a quoted empty field is missing, as pandas reads it.
+        let missing = f.isEmpty || (!t.quoted[index] && Self.isMissing(f))
         switch state {
         case .undecided(let m):
             if missing {

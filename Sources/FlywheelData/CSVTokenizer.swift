@@ -10,6 +10,8 @@ struct CSVTokenizer {
     private(set) var bytes: [UInt8] = []
     /// End offset in `bytes` of each field of the current record.
     private(set) var ends: [Int] = []
+    /// Whether each field of the current record was quoted (a quoted `"NA"` is text, not missing).
+    private(set) var quoted: [Bool] = []
     /// The 1-based line on which the current record starts.
     private(set) var recordLine = 1
     private var line = 1
@@ -60,6 +62,7 @@ struct CSVTokenizer {
                 let startLine = line
                 bytes.removeAll(keepingCapacity: true)
                 ends.removeAll(keepingCapacity: true)
+                quoted.removeAll(keepingCapacity: true)
                 // Skip blank lines.
                 if buf[i] == lf { line += 1; i += 1; continue recordLoop }
                 if buf[i] == cr, i + 1 < n, buf[i + 1] == lf { line += 1; i += 2; continue recordLoop }
@@ -67,7 +70,8 @@ struct CSVTokenizer {
                 recordLine = startLine
                 var linesInRecord = 0
                 fieldLoop: while true {
-                    if i < n, buf[i] == quote {
+                    let isQuoted = i < n && buf[i] == quote
+                    if isQuoted {
                         i += 1
                         while true {
                             guard i < n else {
@@ -126,6 +130,7 @@ struct CSVTokenizer {
                         }
                     }
                     ends.append(bytes.count)
+                    quoted.append(isQuoted)
                     if i < n, buf[i] == delimiter {
                         i += 1
                         if i == n, !final {

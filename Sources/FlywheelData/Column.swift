@@ -12,6 +12,7 @@ public enum ColumnType: String, Hashable, Codable, Sendable, CaseIterable {
 
 /// One named column of a ``Table``.
 public struct Column: Hashable, Sendable {
+    /// Equality treats NaN (missing) as equal to NaN, so tables with missing values compare.
     public enum Storage: Hashable, Sendable {
         /// NaN marks a missing value.
         case numeric([Double])
@@ -19,6 +20,31 @@ public struct Column: Hashable, Sendable {
         case categorical(codes: [Int32], categories: [String])
         /// 0 false, 1 true, 2 missing.
         case boolean([UInt8])
+
+        public static func == (a: Storage, b: Storage) -> Bool {
+            switch (a, b) {
+            case (.numeric(let x), .numeric(let y)):
+                x.count == y.count && zip(x, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+            case (.categorical(let c1, let k1), .categorical(let c2, let k2)): c1 == c2 && k1 == k2
+            case (.boolean(let x), .boolean(let y)): x == y
+            default: false
+            }
+        }
+
+        public func hash(into h: inout Hasher) {
+            switch self {
+            case .numeric(let x):
+                h.combine(0)
+                for v in x { h.combine(v.isNaN ? Double.nan.bitPattern : v.bitPattern) }
+            case .categorical(let c, let k):
+                h.combine(1)
+                h.combine(c)
+                h.combine(k)
+            case .boolean(let x):
+                h.combine(2)
+                h.combine(x)
+            }
+        }
     }
 
     public var name: String
