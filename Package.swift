@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "FlywheelCLI",
             dependencies: [
-                "FlywheelCore", "FlywheelStore", "FlywheelRegistry",
+                "FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelData", "FlywheelLearn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -298,3 +298,23 @@ extension CSVReader {
         }
     }
 }
+
+extension CSVReader {
+    /// Reads with declared types, but a declared column missing from the header is simply absent
+    /// (validation reports it) rather than an error.
+    public func readLenient(contentsOf url: URL) throws -> Table {
+        var header: [String] = []
+        do {
+            try Self.scan(source: url.lastPathComponent, delimiter: delimiter, feed: Self.fileFeed(url), header: { h in
+                header = h
+                throw HeaderRead()
+            }, row: { _, _ in })
+        } catch is HeaderRead {}
+        var r = self
+        r.types = types.filter { header.contains($0.key) }
+        return try r.read(contentsOf: url)
+    }
+}
+
+/// Stops a scan once the header is known.
+struct HeaderRead: Error {}

@@ -80,6 +80,8 @@ extension Schema {
                             "column '\(expected.name)' has \(total) values in \(counts.count) categories the schema does not allow")
                     }
                 }
+            case (.boolean, .boolean):
+                break
             case (.categorical, _):
                 break  // numbers or booleans read as categories are still values; categories decide
             case (.numeric, _), (.boolean, _):

@@ -169,3 +169,14 @@ func fixture(_ name: String) throws -> URL {
         #expect(abs(p.histogram.counts.reduce(0, +) - Double(n)) < 1e-6)
     }
 }
+
+extension SchemaTests {
+    @Test func booleanColumnsValidate() throws {
+        let t = try CSVReader().read(Data("flag\ntrue\nfalse\n\n".utf8))
+        #expect(Schema.infer(from: t).validate(t).isValid)
+        let strict = Schema(columns: [ColumnSchema(name: "flag", type: .boolean)])
+        let wrong = try CSVReader().read(Data("flag\ntrue\nmaybe\n".utf8))
+        #expect(strict.validate(wrong).anomalies.map(\.kind) == [.typeMismatch])
+        #expect(strict.validate(wrong).anomalies.first?.examples == ["maybe"])
+    }
+}
