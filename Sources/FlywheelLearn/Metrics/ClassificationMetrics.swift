@@ -21,7 +21,7 @@ public enum Averaging: String, Codable, Hashable, Sendable, CaseIterable {
 /// ```swift
 /// let f1 = try ClassificationMetrics.f1(yTrue: y, yPred: model.predict(x), average: .macro)
 /// ```
-public enum ClassificationMetrics {
+public enum ClassificationMetrics: Sendable {
     /// The fraction of rows predicted correctly.
     public static func accuracy(yTrue: [Int], yPred: [Int]) -> Double {
         precondition(yTrue.count == yPred.count, "yTrue and yPred must have the same length")

@@ -1,5 +1,5 @@
 /// Regression metrics, equal to scikit-learn's on the same inputs.
-public enum RegressionMetrics {
+public enum RegressionMetrics: Sendable {
     /// Mean squared error.
     public static func meanSquaredError(yTrue: [Double], yPred: [Double]) -> Double {
         precondition(yTrue.count == yPred.count && !yTrue.isEmpty, "need equal, non-empty arrays")
