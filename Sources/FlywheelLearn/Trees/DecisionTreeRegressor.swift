@@ -1,0 +1,42 @@
+import FlywheelCore
+
+/// A CART regression tree (scikit-learn's `DecisionTreeRegressor`): splits minimize squared
+/// error and a leaf answers the mean target of its training rows.
+///
+/// ```swift
+/// var tree = DecisionTreeRegressor(DecisionTreeHyperparameters(maxDepth: 4))
+/// try tree.fit(x, y)
+/// let values = tree.predict(x)
+/// ```
+public struct DecisionTreeRegressor: Regressor, Hashable {
+    /// The settings the tree was (or will be) grown with; `criterion` is ignored.
+    public var hyperparameters: DecisionTreeHyperparameters
+    /// The fitted tree; empty before `fit`.
+    public private(set) var tree: TreeNodes
+    /// Features seen by `fit`.
+    public private(set) var featureCount: Int
+
+    public init(_ hyperparameters: DecisionTreeHyperparameters = .init()) {
+        self.hyperparameters = hyperparameters
+        tree = TreeNodes(outputCount: 1)
+        featureCount = 0
+    }
+
+    public mutating func fit(_ x: Matrix, _ y: [Double]) throws {
+        try hyperparameters.validate()
+        try checkRegressionInput(x, y)
+        let data = CARTData(x, targets: y, classCount: 0)
+        var random = SeededRandom(seed: hyperparameters.seed)
+        tree = CARTBuilder(data: data, params: hyperparameters)
+            .build(weights: [Double](repeating: 1, count: x.rows), random: &random)
+        featureCount = x.columns
+    }
+
+    public func predict(_ x: Matrix) -> [Double] {
+        precondition(x.columns == featureCount, "the tree was fit on \(featureCount) features, got \(x.columns)")
+        return (0..<x.rows).map { predict(row: x.row($0)) }
+    }
+
+    /// The prediction for one row.
+    public func predict(row: ArraySlice<Double>) -> Double { tree.values[tree.leaf(for: row)] }
+}

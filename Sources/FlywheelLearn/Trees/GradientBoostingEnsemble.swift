@@ -1,0 +1,169 @@
+import FlywheelCore
+import Foundation
+
+/// The fitted state shared by both gradient-boosting estimators: a baseline per output and,
+/// per iteration, one regression tree per output whose leaf values add to the raw prediction.
+public struct GradientBoostingEnsemble: Codable, Sendable, Hashable {
+    /// Raw prediction before any tree: log-odds prior, class log-priors or the mean target.
+    public var baseline: [Double]
+    /// `trees[iteration][output]`.
+    public var trees: [[TreeNodes]]
+    /// Features seen by `fit`.
+    public var featureCount: Int
+
+    /// Iterations kept (fewer than `maxIterations` when early stopping fired).
+    public var iterationCount: Int { trees.count }
+
+    /// Writes the raw prediction of one row into `out` (`baseline.count` values) without allocating.
+    public func raw(row: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
+        for k in baseline.indices { out[k] = baseline[k] }
+        for iteration in trees {
+            for (k, tree) in iteration.enumerated() { out[k] += tree.values[tree.leaf(for: row)] }
+        }
+    }
+}
+
+/// What boosting minimizes; gives gradients, hessians, baselines and validation losses on raw scores.
+enum BoostingLoss {
+    case squaredError
+    case binaryLogLoss
+    case softmax(classes: Int)
+
+    var outputs: Int {
+        if case .softmax(let k) = self { return k }
+        return 1
+    }
+
+    func baseline(_ y: [Double], rows: [Int32]) -> [Double] {
+        switch self {
+        case .squaredError:
+            return [rows.reduce(0) { $0 + y[Int($1)] } / Double(rows.count)]
+        case .binaryLogLoss:
+            let p = min(max(rows.reduce(0) { $0 + y[Int($1)] } / Double(rows.count), 1e-12), 1 - 1e-12)
+            return [Foundation.log(p / (1 - p))]
+        case .softmax(let k):
+            var counts = [Double](repeating: 0, count: k)
+            for r in rows { counts[Int(y[Int(r)])] += 1 }
+            return counts.map { Foundation.log(max($0 / Double(rows.count), 1e-12)) }
+        }
+    }
+
+    /// Gradients and hessians for output `k` of every row in `rows` (others left untouched).
+    /// `raw` is row-major with `outputs` values per row.
+    func derivatives(output k: Int, y: [Double], raw: [Double], rows: [Int32], gradients: inout [Double], hessians: inout [Double]) {
+        let m = outputs
+        for r32 in rows {
+            let r = Int(r32)
+            switch self {
+            case .squaredError:
+                gradients[r] = raw[r] - y[r]
+                hessians[r] = 1
+            case .binaryLogLoss:
+                let p = 1 / (1 + Foundation.exp(-raw[r]))
+                gradients[r] = p - y[r]
+                hessians[r] = p * (1 - p)
+            case .softmax:
+                var top = -Double.infinity
+                for j in 0..<m { top = max(top, raw[r * m + j]) }
+                var sum = 0.0
+                for j in 0..<m { sum += Foundation.exp(raw[r * m + j] - top) }
+                let p = Foundation.exp(raw[r * m + k] - top) / sum
+                gradients[r] = p - (Int(y[r]) == k ? 1 : 0)
+                hessians[r] = p * (1 - p)
+            }
+        }
+    }
+
+    /// Mean loss over rows of a row-major raw matrix.
+    func loss(raw: [Double], y: [Double]) -> Double {
+        let m = outputs
+        var total = 0.0
+        for r in y.indices {
+            switch self {
+            case .squaredError:
+                total += 0.5 * (raw[r] - y[r]) * (raw[r] - y[r])
+            case .binaryLogLoss:
+                let z = raw[r]
+                total += max(z, 0) + Foundation.log1p(Foundation.exp(-abs(z))) - y[r] * z
+            case .softmax:
+                var top = -Double.infinity
+                for j in 0..<m { top = max(top, raw[r * m + j]) }
+                var sum = 0.0
+                for j in 0..<m { sum += Foundation.exp(raw[r * m + j] - top) }
+                total += top + Foundation.log(sum) - raw[r * m + Int(y[r])]
+            }
+        }
+        return total / Double(max(y.count, 1))
+    }
+}
+
+extension GradientBoostingEnsemble {
+    /// Boosts trees on `x`, `y` (class index as a Double for classification).
+    /// `strata` (class indices) stratifies the validation split when early stopping is on.
+    static func fit(_ x: Matrix, _ y: [Double], loss: BoostingLoss, strata: [Int]?,
+                    params: HistGradientBoostingHyperparameters) -> GradientBoostingEnsemble {
+        let n = x.rows
+        let m = loss.outputs
+        // Validation split for early stopping.
+        var trainRows = [Int32](), validationRows = [Int]()
+        if params.usesEarlyStopping(rows: n) {
+            var random = SeededRandom(seed: params.seed)
+            let groups = Dictionary(grouping: 0..<n) { strata?[$0] ?? 0 }
+            for key in groups.keys.sorted() {
+                var members = groups[key] ?? []
+                members.shuffle(using: &random)
+                let held = Int((params.validationFraction * Double(members.count)).rounded(.up))
+                validationRows += members.prefix(min(held, members.count - 1))
+                trainRows += members.dropFirst(min(held, members.count - 1)).map { Int32($0) }
+            }
+            trainRows.sort()
+            validationRows.sort()
+        } else {
+            trainRows = (0..<n).map { Int32($0) }
+        }
+        // Bins are learned on training rows only.
+        let trainMatrix = validationRows.isEmpty ? x : x.selecting(rows: trainRows.map { Int($0) })
+        let binner = FeatureBinner(trainMatrix, maxBins: params.maxBins)
+        let bins = binner.transform(x)
+        let grower = HistogramTreeGrower(bins: bins, rowCount: n, featureCount: x.columns, binner: binner, params: params)
+
+        let baseline = loss.baseline(y, rows: trainRows)
+        var raw = [Double](repeating: 0, count: n * m)
+        for r in 0..<n { for k in 0..<m { raw[r * m + k] = baseline[k] } }
+        var gradients = [Double](repeating: 0, count: n)
+        var hessians = [Double](repeating: 1, count: n)
+        let validationY = validationRows.map { y[$0] }
+        var validationRaw = [Double]()
+        for _ in validationRows { validationRaw += baseline }
+        var scores = [-loss.loss(raw: validationRaw, y: validationY)]
+        var ensemble = GradientBoostingEnsemble(baseline: baseline, trees: [], featureCount: x.columns)
+        var snapshot = raw
+
+        for _ in 0..<params.maxIterations {
+            var iteration = [TreeNodes]()
+            snapshot = raw // every class's gradients use the previous iteration's scores
+            for k in 0..<m {
+                loss.derivatives(output: k, y: y, raw: snapshot, rows: trainRows, gradients: &gradients, hessians: &hessians)
+                let (tree, leaves) = grower.grow(rows: trainRows, gradients: gradients, hessians: hessians)
+                for (node, rows) in leaves {
+                    let value = tree.values[node]
+                    for r in rows { raw[Int(r) * m + k] += value }
+                }
+                iteration.append(tree)
+            }
+            ensemble.trees.append(iteration)
+            guard !validationRows.isEmpty else { continue }
+            for (i, r) in validationRows.enumerated() {
+                let row = x.row(r)
+                for k in 0..<m { validationRaw[i * m + k] += iteration[k].values[iteration[k].leaf(for: row)] }
+            }
+            scores.append(-loss.loss(raw: validationRaw, y: validationY))
+            let window = params.iterationsWithoutChange
+            if scores.count > window {
+                let reference = scores[scores.count - window - 1] + params.tolerance
+                if !scores.suffix(window).contains(where: { $0 > reference }) { break }
+            }
+        }
+        return ensemble
+    }
+}

@@ -1,0 +1,44 @@
+import FlywheelCore
+
+/// Histogram gradient-boosted trees for regression on squared error, starting from the mean
+/// target (scikit-learn's `HistGradientBoostingRegressor`).
+///
+/// ```swift
+/// var model = HistGradientBoostingRegressor()
+/// try model.fit(x, y)
+/// let values = model.predict(x)
+/// ```
+public struct HistGradientBoostingRegressor: Regressor, Hashable {
+    /// The settings the model was (or will be) fit with.
+    public var hyperparameters: HistGradientBoostingHyperparameters
+    /// The fitted trees; empty before `fit`.
+    public private(set) var ensemble: GradientBoostingEnsemble
+
+    public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init()) {
+        self.hyperparameters = hyperparameters
+        ensemble = GradientBoostingEnsemble(baseline: [], trees: [], featureCount: 0)
+    }
+
+    /// Fits the model: blocking CPU work, call it off the cooperative pool.
+    public mutating func fit(_ x: Matrix, _ y: [Double]) throws {
+        try hyperparameters.validate()
+        try checkRegressionInput(x, y)
+        ensemble = .fit(x, y, loss: .squaredError, strata: nil, params: hyperparameters)
+    }
+
+    public func predict(_ x: Matrix) -> [Double] {
+        precondition(x.columns == ensemble.featureCount, "the model was fit on \(ensemble.featureCount) features, got \(x.columns)")
+        return (0..<x.rows).map { predict(row: x.row($0)) }
+    }
+
+    /// The prediction for one row, without allocating.
+    public func predict(row: ArraySlice<Double>) -> Double {
+        row.withUnsafeBufferPointer { rowBuffer in
+            var value = ensemble.baseline.first ?? 0
+            for iteration in ensemble.trees {
+                for tree in iteration { value += tree.values[tree.leaf(for: rowBuffer)] }
+            }
+            return value
+        }
+    }
+}

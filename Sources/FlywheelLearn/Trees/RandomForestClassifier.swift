@@ -1,0 +1,79 @@
+import FlywheelCore
+
+/// A random forest of CART classification trees (scikit-learn's `RandomForestClassifier`).
+///
+/// Each tree is grown on a bootstrap sample with a random subset of features at every split; the
+/// forest's class probabilities are the mean of the trees' leaf class fractions. Trees are fit in
+/// parallel on Dispatch threads and the fitted forest depends only on the data and the seed.
+///
+/// ```swift
+/// var forest = RandomForestClassifier(RandomForestHyperparameters(treeCount: 100, seed: 7))
+/// try forest.fit(x, y, classCount: 3)
+/// let p = forest.predictProbabilities(x)
+/// ```
+public struct RandomForestClassifier: Classifier, Hashable {
+    /// The settings the forest was (or will be) fit with.
+    public var hyperparameters: RandomForestHyperparameters
+    /// Threads used by `fit`; `nil` uses every core. Never changes the fitted forest, so it is not encoded.
+    public var threadCount: Int?
+    /// The fitted trees; empty before `fit`.
+    public private(set) var trees: [TreeNodes]
+    /// Classes seen by `fit`.
+    public private(set) var classCount: Int
+    /// Features seen by `fit`.
+    public private(set) var featureCount: Int
+
+    private enum CodingKeys: String, CodingKey { case hyperparameters, trees, classCount, featureCount }
+
+    public init(_ hyperparameters: RandomForestHyperparameters = .init(), threadCount: Int? = nil) {
+        self.hyperparameters = hyperparameters
+        self.threadCount = threadCount
+        trees = []
+        classCount = 0
+        featureCount = 0
+    }
+
+    /// Fits the forest. Blocking CPU work on Dispatch threads: call it off the cooperative pool.
+    public mutating func fit(_ x: Matrix, _ y: [Int], classCount: Int) throws {
+        try hyperparameters.validate()
+        try checkClassificationInput(x, y, classCount: classCount)
+        let data = CARTData(x, labels: y, classCount: classCount)
+        trees = fitForest(data: data, hyperparameters: hyperparameters, defaultMaxFeatures: .sqrt, threads: threadCount)
+        self.classCount = classCount
+        featureCount = x.columns
+    }
+
+    public func predictProbabilities(_ x: Matrix) -> Matrix {
+        precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
+        var out = Matrix(rows: x.rows, columns: classCount)
+        out.values.withUnsafeMutableBufferPointer { dst in
+            for r in 0..<x.rows {
+                predictProbabilities(row: x.row(r), into: UnsafeMutableBufferPointer(rebasing: dst[(r * classCount)..<((r + 1) * classCount)]))
+            }
+        }
+        return out
+    }
+
+    /// Writes one row's class probabilities into `out` (`classCount` values) without allocating.
+    public func predictProbabilities(row: ArraySlice<Double>, into out: UnsafeMutableBufferPointer<Double>) {
+        for c in 0..<classCount { out[c] = 0 }
+        row.withUnsafeBufferPointer { rowBuffer in
+            for tree in trees {
+                let base = tree.leaf(for: rowBuffer) * classCount
+                tree.values.withUnsafeBufferPointer { v in
+                    for c in 0..<classCount { out[c] += v[base + c] }
+                }
+            }
+        }
+        let scale = 1 / Double(max(trees.count, 1))
+        for c in 0..<classCount { out[c] *= scale }
+    }
+
+    /// One row's class probabilities.
+    public func predictProbabilities(row: ArraySlice<Double>) -> [Double] {
+        [Double](unsafeUninitializedCapacity: classCount) { buffer, initialized in
+            predictProbabilities(row: row, into: buffer)
+            initialized = classCount
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import FlywheelCore
+
+/// A random forest of CART regression trees (scikit-learn's `RandomForestRegressor`): the
+/// prediction is the mean of the trees' leaf values. By default every feature is considered at
+/// each split, as in scikit-learn, so the randomness comes from the bootstrap.
+///
+/// ```swift
+/// var forest = RandomForestRegressor(RandomForestHyperparameters(treeCount: 200))
+/// try forest.fit(x, y)
+/// let values = forest.predict(x)
+/// ```
+public struct RandomForestRegressor: Regressor, Hashable {
+    /// The settings the forest was (or will be) fit with; `criterion` is ignored.
+    public var hyperparameters: RandomForestHyperparameters
+    /// Threads used by `fit`; `nil` uses every core. Never changes the fitted forest, so it is not encoded.
+    public var threadCount: Int?
+    /// The fitted trees; empty before `fit`.
+    public private(set) var trees: [TreeNodes]
+    /// Features seen by `fit`.
+    public private(set) var featureCount: Int
+
+    private enum CodingKeys: String, CodingKey { case hyperparameters, trees, featureCount }
+
+    public init(_ hyperparameters: RandomForestHyperparameters = .init(), threadCount: Int? = nil) {
+        self.hyperparameters = hyperparameters
+        self.threadCount = threadCount
+        trees = []
+        featureCount = 0
+    }
+
+    /// Fits the forest. Blocking CPU work on Dispatch threads: call it off the cooperative pool.
+    public mutating func fit(_ x: Matrix, _ y: [Double]) throws {
+        try hyperparameters.validate()
+        try checkRegressionInput(x, y)
+        let data = CARTData(x, targets: y, classCount: 0)
+        trees = fitForest(data: data, hyperparameters: hyperparameters, defaultMaxFeatures: .all, threads: threadCount)
+        featureCount = x.columns
+    }
+
+    public func predict(_ x: Matrix) -> [Double] {
+        precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
+        return (0..<x.rows).map { predict(row: x.row($0)) }
+    }
+
+    /// The prediction for one row, without allocating.
+    public func predict(row: ArraySlice<Double>) -> Double {
+        row.withUnsafeBufferPointer { rowBuffer in
+            var sum = 0.0
+            for tree in trees { sum += tree.values[tree.leaf(for: rowBuffer)] }
+            return sum / Double(max(trees.count, 1))
+        }
+    }
+}
