@@ -48,9 +48,25 @@ enum BoostingLoss {
         }
     }
 
+    /// Per-row class probabilities (softmax of `raw`) for the softmax loss, row-major; empty otherwise.
+    func probabilities(raw: [Double], rows: [Int32]) -> [Double] {
+        guard case .softmax(let m) = self else { return [] }
+        var p = [Double](repeating: 0, count: raw.count)
+        for r32 in rows {
+            let r = Int(r32)
+            var top = -Double.infinity
+            for j in 0..<m { top = max(top, raw[r * m + j]) }
+            var sum = 0.0
+            for j in 0..<m { let e = Foundation.exp(raw[r * m + j] - top); p[r * m + j] = e; sum += e }
+            for j in 0..<m { p[r * m + j] /= sum }
+        }
+        return p
+    }
+
     /// Gradients and hessians for output `k` of every row in `rows` (others left untouched).
-    /// `raw` is row-major with `outputs` values per row.
-    func derivatives(output k: Int, y: [Double], raw: [Double], rows: [Int32], gradients: inout [Double], hessians: inout [Double]) {
+    /// `raw` is row-major with `outputs` values per row; `probabilities` comes from `probabilities(raw:rows:)`.
+    func derivatives(output k: Int, y: [Double], raw: [Double], probabilities: [Double], rows: [Int32],
+                     gradients: inout [Double], hessians: inout [Double]) {
         let m = outputs
         for r32 in rows {
             let r = Int(r32)
@@ -63,11 +79,7 @@ enum BoostingLoss {
                 gradients[r] = p - y[r]
                 hessians[r] = p * (1 - p)
             case .softmax:
-                var top = -Double.infinity
-                for j in 0..<m { top = max(top, raw[r * m + j]) }
-                var sum = 0.0
-                for j in 0..<m { sum += Foundation.exp(raw[r * m + j] - top) }
-                let p = Foundation.exp(raw[r * m + k] - top) / sum
+                let p = probabilities[r * m + k]
                 gradients[r] = p - (Int(y[r]) == k ? 1 : 0)
                 hessians[r] = p * (1 - p)
             }
@@ -137,13 +149,14 @@ extension GradientBoostingEnsemble {
         for _ in validationRows { validationRaw += baseline }
         var scores = [-loss.loss(raw: validationRaw, y: validationY)]
         var ensemble = GradientBoostingEnsemble(baseline: baseline, trees: [], featureCount: x.columns)
-        var snapshot = raw
 
         for _ in 0..<params.maxIterations {
             var iteration = [TreeNodes]()
-            snapshot = raw // every class's gradients use the previous iteration's scores
+            // Every class's gradients use the previous iteration's scores.
+            let probabilities = loss.probabilities(raw: raw, rows: trainRows)
             for k in 0..<m {
-                loss.derivatives(output: k, y: y, raw: snapshot, rows: trainRows, gradients: &gradients, hessians: &hessians)
+                loss.derivatives(output: k, y: y, raw: raw, probabilities: probabilities, rows: trainRows,
+                                 gradients: &gradients, hessians: &hessians)
                 let (tree, leaves) = grower.grow(rows: trainRows, gradients: gradients, hessians: hessians)
                 for (node, rows) in leaves {
                     let value = tree.values[node]
