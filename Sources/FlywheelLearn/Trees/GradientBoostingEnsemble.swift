@@ -17,8 +17,12 @@ public struct GradientBoostingEnsemble: Codable, Sendable, Hashable {
     /// Writes the raw prediction of one row into `out` (`baseline.count` values) without allocating.
     public func raw(row: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         for k in baseline.indices { out[k] = baseline[k] }
-        for iteration in trees {
-            for (k, tree) in iteration.enumerated() { out[k] += tree.values[tree.leaf(for: row)] }
+        trees.withUnsafeBufferPointer { iterations in
+            for i in iterations.indices {
+                iterations[i].withUnsafeBufferPointer { outputs in
+                    for k in outputs.indices { out[k] += outputs[k].values[outputs[k].leaf(for: row)] }
+                }
+            }
         }
     }
 }

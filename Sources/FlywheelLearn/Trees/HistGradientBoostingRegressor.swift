@@ -33,12 +33,12 @@ public struct HistGradientBoostingRegressor: Regressor, Hashable {
 
     /// The prediction for one row, without allocating.
     public func predict(row: ArraySlice<Double>) -> Double {
-        row.withUnsafeBufferPointer { rowBuffer in
-            var value = ensemble.baseline.first ?? 0
-            for iteration in ensemble.trees {
-                for tree in iteration { value += tree.values[tree.leaf(for: rowBuffer)] }
+        guard !ensemble.baseline.isEmpty else { return 0 }
+        return row.withUnsafeBufferPointer { rowBuffer in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 1) { value in
+                ensemble.raw(row: rowBuffer, into: value)
+                return value[0]
             }
-            return value
         }
     }
 }

@@ -58,10 +58,12 @@ public struct RandomForestClassifier: Classifier, Hashable {
     public func predictProbabilities(row: ArraySlice<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         for c in 0..<classCount { out[c] = 0 }
         row.withUnsafeBufferPointer { rowBuffer in
-            for tree in trees {
-                let base = tree.leaf(for: rowBuffer) * classCount
-                tree.values.withUnsafeBufferPointer { v in
-                    for c in 0..<classCount { out[c] += v[base + c] }
+            trees.withUnsafeBufferPointer { forest in
+                for t in forest.indices {
+                    let base = forest[t].leaf(for: rowBuffer) * classCount
+                    forest[t].values.withUnsafeBufferPointer { v in
+                        for c in 0..<classCount { out[c] += v[base + c] }
+                    }
                 }
             }
         }

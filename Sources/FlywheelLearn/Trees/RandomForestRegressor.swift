@@ -45,9 +45,11 @@ public struct RandomForestRegressor: Regressor, Hashable {
     /// The prediction for one row, without allocating.
     public func predict(row: ArraySlice<Double>) -> Double {
         row.withUnsafeBufferPointer { rowBuffer in
-            var sum = 0.0
-            for tree in trees { sum += tree.values[tree.leaf(for: rowBuffer)] }
-            return sum / Double(max(trees.count, 1))
+            trees.withUnsafeBufferPointer { forest in
+                var sum = 0.0
+                for t in forest.indices { sum += forest[t].values[forest[t].leaf(for: rowBuffer)] }
+                return sum / Double(max(forest.count, 1))
+            }
         }
     }
 }
