@@ -57,6 +57,8 @@ struct CARTBuilder {
         var end: Int
         var node: Int
         var depth: Int
+        /// Features not constant in this node (a constant feature stays constant below it).
+        var features: [Int]
     }
 
     struct Split {
@@ -95,7 +97,9 @@ struct CARTBuilder {
         var m = 0
         for i in 0..<n where cx.weights[i] > 0 { m += 1 }
         guard m > 0, d > 0 else { return tree }
-        let order = UnsafeMutablePointer<Int32>.allocate(capacity: d * m)
+        // Segment f < d: rows sorted by feature f; segment d: the rows, for node statistics.
+        let order = UnsafeMutablePointer<Int32>.allocate(capacity: (d + 1) * m)
+        let members = order + d * m
         let temp = UnsafeMutablePointer<Int32>.allocate(capacity: m)
         let goesLeft = UnsafeMutablePointer<Bool>.allocate(capacity: n)
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 4 * max(k, 1))
@@ -115,9 +119,18 @@ struct CARTBuilder {
                 i += 1
             }
         }
+        (members).update(from: order, count: m)
+        guard let columnBase = cx.columns.baseAddress else { return tree }
+        /// Whether feature `f` takes more than one value (or has a missing value) in `rows`, sorted by it.
+        func varies(_ f: Int, _ rows: UnsafeMutablePointer<Int32>, _ count: Int) -> Bool {
+            if count < 2 { return false }
+            let x = columnBase + f * n
+            let last = x[Int(rows[count - 1])]
+            return last.isNaN || x[Int(rows[0])] != last
+        }
 
-        var stack = [Pending(start: 0, end: m, node: 0, depth: 0)]
-        var features = Array(0..<d)
+        var stack = [Pending(start: 0, end: m, node: 0, depth: 0,
+                             features: (0..<d).filter { varies($0, order + $0 * m, m) })]
         let maxFeatures = params.maxFeatures.resolve(d)
         var nodeValues = [Double](repeating: 0, count: outputs)
 
@@ -130,7 +143,7 @@ struct CARTBuilder {
             if k > 0 {
                 var p = item.start
                 while p < item.end {
-                    let r = Int(order[p])
+                    let r = Int(members[p])
                     nodeValues[Int(cx.labels[r])] += cx.weights[r]
                     totalWeight += cx.weights[r]
                     p += 1
@@ -143,7 +156,7 @@ struct CARTBuilder {
                 var sum = 0.0, sumSq = 0.0
                 var p = item.start
                 while p < item.end {
-                    let r = Int(order[p])
+                    let r = Int(members[p])
                     let w = cx.weights[r], y = cx.targets[r]
                     totalWeight += w
                     sum += w * y
@@ -164,8 +177,9 @@ struct CARTBuilder {
             // Draw features in random order until `maxFeatures` non-constant ones were examined.
             var best = Split()
             var examined = 0
-            for i in 0..<d {
-                let j = i + random.below(d - i)
+            var features = item.features
+            for i in 0..<features.count {
+                let j = i + random.below(features.count - i)
                 features.swapAt(i, j)
                 let f = features[i]
                 if cx.evaluate(feature: f, rows: order + f * m + item.start, count: count, scratch: scratch, best: &best) {
@@ -176,18 +190,19 @@ struct CARTBuilder {
             guard best.feature >= 0 else { continue }
 
             // Mark each row's side, then stably partition every feature's copy of the node's rows.
-            let column = cx.columns.baseAddress! + best.feature * n // invariant: n·d > 0 checked above
+            let column = columnBase + best.feature * n
             var leftCount = 0
             var p = item.start
             while p < item.end {
-                let r = Int(order[p])
+                let r = Int(members[p])
                 let v = column[r]
                 let left = v.isNaN ? best.missingGoesLeft : v <= best.threshold
                 goesLeft[r] = left
                 if left { leftCount += 1 }
                 p += 1
             }
-            for f in 0..<d {
+            var leftFeatures = [Int](), rightFeatures = [Int]()
+            for f in item.features + [d] {
                 let segment = order + f * m + item.start
                 var l = 0, r = 0, i = 0
                 while i < count {
@@ -196,14 +211,18 @@ struct CARTBuilder {
                     i += 1
                 }
                 (segment + l).update(from: temp, count: r)
+                if f < d {
+                    if varies(f, segment, l) { leftFeatures.append(f) }
+                    if varies(f, segment + l, r) { rightFeatures.append(f) }
+                }
             }
             let mid = item.start + leftCount
             let leftNode = tree.appendLeaf(zeros)
             let rightNode = tree.appendLeaf(zeros)
             tree.split(item.node, feature: best.feature, threshold: best.threshold,
                        missingGoesLeft: best.missingGoesLeft, left: leftNode, right: rightNode)
-            stack.append(Pending(start: mid, end: item.end, node: rightNode, depth: item.depth + 1))
-            stack.append(Pending(start: item.start, end: mid, node: leftNode, depth: item.depth + 1))
+            stack.append(Pending(start: mid, end: item.end, node: rightNode, depth: item.depth + 1, features: rightFeatures))
+            stack.append(Pending(start: item.start, end: mid, node: leftNode, depth: item.depth + 1, features: leftFeatures))
         }
         return tree
     }

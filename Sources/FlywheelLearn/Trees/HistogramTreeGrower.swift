@@ -17,6 +17,8 @@ struct HistogramTreeGrower {
     let offsets: [Int]
     /// Histogram slots in all.
     let slotCount: Int
+    /// Non-missing bins per feature.
+    let binCounts: [Int]
 
     init(bins: [UInt8], rowCount: Int, featureCount: Int, binner: FeatureBinner, params: HistGradientBoostingHyperparameters) {
         self.bins = bins
@@ -32,6 +34,7 @@ struct HistogramTreeGrower {
         }
         self.offsets = offsets
         slotCount = total
+        binCounts = (0..<featureCount).map { binner.binCount($0) }
     }
 
     /// Interleaved (gradient, hessian, count) per slot.
@@ -191,51 +194,80 @@ struct HistogramTreeGrower {
 
     private func bestSplit(_ hist: Histogram, count: Int, gradient g: Double, hessian h: Double) -> Split {
         var best = Split()
-        let lambda = params.l2Regularization
-        let minLeaf = Double(params.minSamplesLeaf)
-        let total = Double(count)
-        let parentScore = g * g / (h + lambda)
-        let minHessian = self.minHessian
+        var search = SplitSearch(lambda: params.l2Regularization, minLeaf: Double(params.minSamplesLeaf),
+                                 minHessian: minHessian, total: Double(count), gradient: g, hessian: h)
+        let offsets = self.offsets, binCounts = self.binCounts, featureCount = self.featureCount
         hist.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            func consider(_ lg: Double, _ lh: Double, _ lc: Double, feature: Int, bin: Int, missingLeft: Bool) {
-                let rc = total - lc
-                if lc < minLeaf || rc < minLeaf { return }
-                let rg = g - lg, rh = h - lh
-                if lh < minHessian || rh < minHessian { return }
-                let gain = lg * lg / (lh + lambda) + rg * rg / (rh + lambda) - parentScore
-                if gain > best.gain + 1e-12 * abs(best.gain) {
-                    best = Split(gain: gain, feature: feature, bin: bin, missingGoesLeft: missingLeft)
-                }
-            }
             var f = 0
             while f < featureCount {
                 let slots = base + 3 * offsets[f]
-                let nb = binner.binCount(f)
+                let nb = binCounts[f]
                 let missing = slots + 3 * nb
                 let mg = missing[0], mh = missing[1], mc = missing[2]
                 var lg = 0.0, lh = 0.0, lc = 0.0
+                let minLeaf = search.minLeaf, maxLeft = search.total - search.minLeaf
                 var b = 0
                 while b < nb {
-                    let slot = slots + 3 * b
-                    lg += slot[0]
-                    lh += slot[1]
-                    lc += slot[2]
+                    lg += slots[3 * b]
+                    lh += slots[3 * b + 1]
+                    lc += slots[3 * b + 2]
+                    // An empty bin repeats the previous split; too few rows on a side can only be
+                    // fixed by moving on (left) or never again (right).
+                    if (slots[3 * b + 2] == 0 && b > 0 && b < nb - 1) || lc < minLeaf {
+                        b += 1
+                        continue
+                    }
+                    if lc > maxLeft && mc == 0 { break }
                     if b == nb - 1 {
                         // Present values left, missing right.
-                        if mc > 0 { consider(lg, lh, lc, feature: f, bin: b, missingLeft: false) }
+                        if mc > 0 { search.consider(lg, lh, lc, feature: f, bin: b, missingLeft: false) }
                     } else if mc > 0 {
-                        consider(lg, lh, lc, feature: f, bin: b, missingLeft: false)
-                        consider(lg + mg, lh + mh, lc + mc, feature: f, bin: b, missingLeft: true)
+                        search.consider(lg, lh, lc, feature: f, bin: b, missingLeft: false)
+                        search.consider(lg + mg, lh + mh, lc + mc, feature: f, bin: b, missingLeft: true)
                     } else {
                         // No missing value here: at prediction a missing value follows the majority.
-                        consider(lg, lh, lc, feature: f, bin: b, missingLeft: lc >= total - lc)
+                        search.consider(lg, lh, lc, feature: f, bin: b, missingLeft: lc + lc >= search.total)
                     }
                     b += 1
                 }
                 f += 1
             }
         }
+        best = search.best
         return best
+    }
+
+    /// The running best split of one node.
+    private struct SplitSearch {
+        let lambda: Double
+        let minLeaf: Double
+        let minHessian: Double
+        let total: Double
+        let gradient: Double
+        let hessian: Double
+        let parentScore: Double
+        var best = Split()
+
+        init(lambda: Double, minLeaf: Double, minHessian: Double, total: Double, gradient: Double, hessian: Double) {
+            self.lambda = lambda
+            self.minLeaf = minLeaf
+            self.minHessian = minHessian
+            self.total = total
+            self.gradient = gradient
+            self.hessian = hessian
+            parentScore = gradient * gradient / (hessian + lambda)
+        }
+
+        mutating func consider(_ lg: Double, _ lh: Double, _ lc: Double, feature: Int, bin: Int, missingLeft: Bool) {
+            if lc < minLeaf || total - lc < minLeaf { return }
+            let rg = gradient - lg, rh = hessian - lh
+            if lh < minHessian || rh < minHessian { return }
+            let gain = lg * lg / (lh + lambda) + rg * rg / (rh + lambda) - parentScore
+            let margin = best.gain < 0 ? -best.gain : best.gain
+            if gain > best.gain + 1e-12 * margin {
+                best = Split(gain: gain, feature: feature, bin: bin, missingGoesLeft: missingLeft)
+            }
+        }
     }
 }
