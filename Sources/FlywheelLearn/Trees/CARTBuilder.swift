@@ -206,8 +206,7 @@ struct CARTBuilder {
                 let segment = order + f * m + item.start
                 var l = 0, r = 0, i = 0
                 while i < count {
-                    let row = segment[i]
-                    if goesLeft[Int(row)] { segment[l] = row; l += 1 } else { temp[r] = row; r += 1 }
+                    if goesLeft[Int(segment[i])] { segment[l] = segment[i]; l += 1 } else { temp[r] = segment[i]; r += 1 }
                     i += 1
                 }
                 (segment + l).update(from: temp, count: r)
