@@ -20,6 +20,7 @@ public struct HistGradientBoostingClassifier: Classifier, Hashable {
     /// Classes seen by `fit`.
     public private(set) var classCount: Int
 
+    /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init()) {
         self.hyperparameters = hyperparameters
         ensemble = GradientBoostingEnsemble(baseline: [], trees: [], featureCount: 0)
@@ -39,6 +40,7 @@ public struct HistGradientBoostingClassifier: Classifier, Hashable {
         ensemble = .fit(x, y.map(Double.init), loss: loss, strata: y, params: hyperparameters)
     }
 
+    /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == ensemble.featureCount, "the model was fit on \(ensemble.featureCount) features, got \(x.columns)")
         var out = Matrix(rows: x.rows, columns: classCount)

@@ -14,6 +14,7 @@ public struct HistGradientBoostingRegressor: Regressor, Hashable {
     /// The fitted trees; empty before `fit`.
     public private(set) var ensemble: GradientBoostingEnsemble
 
+    /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init()) {
         self.hyperparameters = hyperparameters
         ensemble = GradientBoostingEnsemble(baseline: [], trees: [], featureCount: 0)
@@ -26,6 +27,7 @@ public struct HistGradientBoostingRegressor: Regressor, Hashable {
         ensemble = .fit(x, y, loss: .squaredError, strata: nil, params: hyperparameters)
     }
 
+    /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == ensemble.featureCount, "the model was fit on \(ensemble.featureCount) features, got \(x.columns)")
         return (0..<x.rows).map { predict(row: x.row($0)) }

@@ -25,6 +25,7 @@ public struct RandomForestClassifier: Classifier, Hashable {
 
     private enum CodingKeys: String, CodingKey { case hyperparameters, trees, classCount, featureCount }
 
+    /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: RandomForestHyperparameters = .init(), threadCount: Int? = nil) {
         self.hyperparameters = hyperparameters
         self.threadCount = threadCount
@@ -43,6 +44,7 @@ public struct RandomForestClassifier: Classifier, Hashable {
         featureCount = x.columns
     }
 
+    /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
         var out = Matrix(rows: x.rows, columns: classCount)

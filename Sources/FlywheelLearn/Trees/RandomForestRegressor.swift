@@ -21,6 +21,7 @@ public struct RandomForestRegressor: Regressor, Hashable {
 
     private enum CodingKeys: String, CodingKey { case hyperparameters, trees, featureCount }
 
+    /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: RandomForestHyperparameters = .init(), threadCount: Int? = nil) {
         self.hyperparameters = hyperparameters
         self.threadCount = threadCount
@@ -37,6 +38,7 @@ public struct RandomForestRegressor: Regressor, Hashable {
         featureCount = x.columns
     }
 
+    /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
         return (0..<x.rows).map { predict(row: x.row($0)) }

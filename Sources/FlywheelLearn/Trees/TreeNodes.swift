@@ -24,6 +24,7 @@ public struct TreeNodes: Hashable, Codable, Sendable {
     /// Values per node: the class count for a classification tree, 1 otherwise.
     public let outputCount: Int
 
+    /// An empty tree whose nodes will carry `outputCount` values each.
     public init(outputCount: Int) { self.outputCount = outputCount }
 
     /// Number of nodes, leaves included.
