@@ -117,7 +117,7 @@ extension GradientBoostingEnsemble {
     /// Boosts trees on `x`, `y` (class index as a Double for classification).
     /// `strata` (class indices) stratifies the validation split when early stopping is on.
     static func fit(_ x: Matrix, _ y: [Double], loss: BoostingLoss, strata: [Int]?,
-                    params: HistGradientBoostingHyperparameters) -> GradientBoostingEnsemble {
+                    params: HistGradientBoostingHyperparameters, threads: Int?) -> GradientBoostingEnsemble {
         let n = x.rows
         let m = loss.outputs
         // Validation split for early stopping.
@@ -141,7 +141,8 @@ extension GradientBoostingEnsemble {
         let trainMatrix = validationRows.isEmpty ? x : x.selecting(rows: trainRows.map { Int($0) })
         let binner = FeatureBinner(trainMatrix, maxBins: params.maxBins)
         let bins = binner.transform(x)
-        let grower = HistogramTreeGrower(bins: bins, rowCount: n, featureCount: x.columns, binner: binner, params: params)
+        let grower = HistogramTreeGrower(bins: bins, rowCount: n, featureCount: x.columns, binner: binner, params: params,
+                                         threads: max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount))
 
         let baseline = loss.baseline(y, rows: trainRows)
         var raw = [Double](repeating: 0, count: n * m)

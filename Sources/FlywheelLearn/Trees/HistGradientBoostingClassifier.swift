@@ -15,14 +15,20 @@ import Foundation
 public struct HistGradientBoostingClassifier: Classifier, Hashable {
     /// The settings the model was (or will be) fit with.
     public var hyperparameters: HistGradientBoostingHyperparameters
+    /// Threads that build histograms in `fit`; `nil` uses every core. Never changes the fitted
+    /// model, so it is not encoded.
+    public var threadCount: Int?
     /// The fitted trees; empty before `fit`.
     public private(set) var ensemble: GradientBoostingEnsemble
+
+    private enum CodingKeys: String, CodingKey { case hyperparameters, ensemble, classCount }
     /// Classes seen by `fit`.
     public private(set) var classCount: Int
 
     /// An unfitted model with these settings; call `fit` before predicting.
-    public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init()) {
+    public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init(), threadCount: Int? = nil) {
         self.hyperparameters = hyperparameters
+        self.threadCount = threadCount
         ensemble = GradientBoostingEnsemble(baseline: [], trees: [], featureCount: 0)
         classCount = 0
     }
@@ -37,7 +43,7 @@ public struct HistGradientBoostingClassifier: Classifier, Hashable {
             return
         }
         let loss: BoostingLoss = classCount == 2 ? .binaryLogLoss : .softmax(classes: classCount)
-        ensemble = .fit(x, y.map(Double.init), loss: loss, strata: y, params: hyperparameters)
+        ensemble = .fit(x, y.map(Double.init), loss: loss, strata: y, params: hyperparameters, threads: threadCount)
     }
 
     /// Class probabilities: one row per input row, one column per class, each row summing to 1.

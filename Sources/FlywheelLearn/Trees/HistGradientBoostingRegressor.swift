@@ -11,12 +11,18 @@ import FlywheelCore
 public struct HistGradientBoostingRegressor: Regressor, Hashable {
     /// The settings the model was (or will be) fit with.
     public var hyperparameters: HistGradientBoostingHyperparameters
+    /// Threads that build histograms in `fit`; `nil` uses every core. Never changes the fitted
+    /// model, so it is not encoded.
+    public var threadCount: Int?
     /// The fitted trees; empty before `fit`.
     public private(set) var ensemble: GradientBoostingEnsemble
 
+    private enum CodingKeys: String, CodingKey { case hyperparameters, ensemble }
+
     /// An unfitted model with these settings; call `fit` before predicting.
-    public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init()) {
+    public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init(), threadCount: Int? = nil) {
         self.hyperparameters = hyperparameters
+        self.threadCount = threadCount
         ensemble = GradientBoostingEnsemble(baseline: [], trees: [], featureCount: 0)
     }
 
@@ -24,7 +30,7 @@ public struct HistGradientBoostingRegressor: Regressor, Hashable {
     public mutating func fit(_ x: Matrix, _ y: [Double]) throws {
         try hyperparameters.validate()
         try checkRegressionInput(x, y)
-        ensemble = .fit(x, y, loss: .squaredError, strata: nil, params: hyperparameters)
+        ensemble = .fit(x, y, loss: .squaredError, strata: nil, params: hyperparameters, threads: threadCount)
     }
 
     /// One prediction per input row.

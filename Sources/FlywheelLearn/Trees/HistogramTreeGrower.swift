@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Grows one regression tree on binned features from per-row gradients and hessians, best-first.
 ///
 /// A node's histogram holds, per feature and bin (the missing bin last), the sums of gradient,
@@ -19,8 +21,12 @@ struct HistogramTreeGrower {
     let slotCount: Int
     /// Non-missing bins per feature.
     let binCounts: [Int]
+    /// Threads that may build one histogram, feature by feature; the result doesn't depend on it.
+    let threads: Int
 
-    init(bins: [UInt8], rowCount: Int, featureCount: Int, binner: FeatureBinner, params: HistGradientBoostingHyperparameters) {
+    init(bins: [UInt8], rowCount: Int, featureCount: Int, binner: FeatureBinner, params: HistGradientBoostingHyperparameters,
+         threads: Int) {
+        self.threads = threads
         self.bins = bins
         self.rowCount = rowCount
         self.featureCount = featureCount
@@ -155,20 +161,20 @@ struct HistogramTreeGrower {
                                       let he = hessianBuffer.baseAddress, let rs = rowBuffer.baseAddress,
                                       let offs = offsetBuffer.baseAddress, let o = outBuffer.baseAddress else { return }
                                 let count = rowBuffer.count
-                                var f = 0
-                                while f < featureCount {
-                                    let column = b + f * n
-                                    let base = o + 3 * offs[f]
-                                    var i = 0
-                                    while i < count {
-                                        let r = Int(rs[i])
-                                        let slot = base + 3 * Int(column[r])
-                                        slot[0] += gr[r]
-                                        slot[1] += he[r]
-                                        slot[2] += 1
-                                        i += 1
+                                let features = featureCount
+                                // Each feature's slots are filled by one thread in row order, so the
+                                // sums are the same whatever the thread count.
+                                let fill = HistogramFill(bins: b, gradients: gr, hessians: he, rows: rs, rowCount: count,
+                                                         offsets: offs, out: o, columnLength: n)
+                                let workers = min(threads, features)
+                                if workers > 1 && count * features >= 100_000 {
+                                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                                        var f = w
+                                        while f < features { fill(f); f += workers }
                                     }
-                                    f += 1
+                                } else {
+                                    var f = 0
+                                    while f < features { fill(f); f += 1 }
                                 }
                             }
                         }
@@ -268,6 +274,35 @@ struct HistogramTreeGrower {
             if gain > best.gain + 1e-12 * margin {
                 best = Split(gain: gain, feature: feature, bin: bin, missingGoesLeft: missingLeft)
             }
+        }
+    }
+}
+
+/// Fills one feature's histogram slots from raw buffers.
+///
+/// `@unchecked Sendable`: the pointers are only used inside the `concurrentPerform` that the
+/// owning arrays' `withUnsafe…` scopes enclose, and each feature's slots are written by one thread.
+private struct HistogramFill: @unchecked Sendable {
+    let bins: UnsafePointer<UInt8>
+    let gradients: UnsafePointer<Double>
+    let hessians: UnsafePointer<Double>
+    let rows: UnsafePointer<Int32>
+    let rowCount: Int
+    let offsets: UnsafePointer<Int>
+    let out: UnsafeMutablePointer<Double>
+    let columnLength: Int
+
+    func callAsFunction(_ f: Int) {
+        let column = bins + f * columnLength
+        let base = out + 3 * offsets[f]
+        var i = 0
+        while i < rowCount {
+            let r = Int(rows[i])
+            let slot = base + 3 * Int(column[r])
+            slot[0] += gradients[r]
+            slot[1] += hessians[r]
+            slot[2] += 1
+            i += 1
         }
     }
 }
