@@ -145,4 +145,37 @@ import Testing
         var bad = DecisionTreeClassifier(DecisionTreeHyperparameters(minSamplesLeaf: 0))
         #expect(throws: (any Error).self) { try bad.fit(Matrix([[1], [2]]), [0, 1], classCount: 2) }
     }
+
+    @Test func entirelyMissingOrConstantColumnsAreHarmless() throws {
+        // Column 0 is always missing, column 1 constant, column 2 carries the class.
+        let rows = (0..<60).map { i in [Double.nan, 3, Double(i % 3) + 0.1 * Double(i % 4)] }
+        let y = (0..<60).map { $0 % 3 }
+        var tree = DecisionTreeClassifier()
+        try tree.fit(Matrix(rows), y, classCount: 3)
+        #expect(tree.predict(Matrix(rows)) == y)
+        #expect(tree.tree.feature.allSatisfy { $0 < 0 || $0 == 2 })
+        var forest = RandomForestClassifier(RandomForestHyperparameters(treeCount: 5, maxFeatures: .count(1), seed: 4))
+        try forest.fit(Matrix(rows), y, classCount: 3)
+        #expect(forest.predict(Matrix(rows)) == y)
+        var boosted = HistGradientBoostingClassifier(HistGradientBoostingHyperparameters(maxIterations: 10, minSamplesLeaf: 5))
+        try boosted.fit(Matrix(rows), y, classCount: 3)
+        #expect(boosted.predict(Matrix(rows)) == y)
+    }
+
+    @Test func singleRowPredictionsMatchBatch() throws {
+        let ds = try TreeFixtures.load("diabetes", regression: true)
+        var tree = DecisionTreeRegressor(DecisionTreeHyperparameters(maxDepth: 6))
+        var forest = RandomForestRegressor(RandomForestHyperparameters(treeCount: 5, seed: 1))
+        var boosted = HistGradientBoostingRegressor(HistGradientBoostingHyperparameters(maxIterations: 10))
+        try tree.fit(ds.trainX, ds.trainTargets)
+        try forest.fit(ds.trainX, ds.trainTargets)
+        try boosted.fit(ds.trainX, ds.trainTargets)
+        let (t, f, b) = (tree.predict(ds.testX), forest.predict(ds.testX), boosted.predict(ds.testX))
+        for r in 0..<ds.testX.rows {
+            #expect(tree.predict(row: ds.testX.row(r)) == t[r])
+            #expect(forest.predict(row: ds.testX.row(r)) == f[r])
+            #expect(boosted.predict(row: ds.testX.row(r)) == b[r])
+        }
+        #expect(Set(b).count > 10) // boosting really moved predictions away from the mean
+    }
 }
