@@ -137,5 +137,11 @@ import Testing
         encoder.outputFormatting = .sortedKeys
         #expect(try encoder.encode(one) == encoder.encode(many))
         #expect(TreeFixtures.accuracy(one.predict(Matrix(rows)), y) > 0.9)
+        // Batch prediction on 4 threads (3,000 rows are split in chunks) equals the row-by-row answer.
+        let batch = many.predictProbabilities(Matrix(rows))
+        #expect(batch == one.predictProbabilities(Matrix(rows)))
+        for r in stride(from: 0, to: rows.count, by: 97) {
+            #expect(Array(batch.row(r)) == one.predictProbabilities(Matrix([rows[r]])).values)
+        }
     }
 }

@@ -15,7 +15,7 @@ import Foundation
 public struct HistGradientBoostingClassifier: Classifier, Hashable {
     /// The settings the model was (or will be) fit with.
     public var hyperparameters: HistGradientBoostingHyperparameters
-    /// Threads that build histograms in `fit`; `nil` uses every core. Never changes the fitted
+    /// Threads that build histograms in `fit` and share batch prediction; `nil` uses every core. Never changes the fitted
     /// model, so it is not encoded.
     public var threadCount: Int?
     /// The fitted trees; empty before `fit`.
@@ -49,13 +49,10 @@ public struct HistGradientBoostingClassifier: Classifier, Hashable {
     /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == ensemble.featureCount, "the model was fit on \(ensemble.featureCount) features, got \(x.columns)")
-        var out = Matrix(rows: x.rows, columns: classCount)
-        out.values.withUnsafeMutableBufferPointer { dst in
-            for r in 0..<x.rows {
-                predictProbabilities(row: x.row(r), into: UnsafeMutableBufferPointer(rebasing: dst[(r * classCount)..<((r + 1) * classCount)]))
-            }
+        let values = predictRows(x.rows, width: classCount, threads: threadCount) { r, out in
+            predictProbabilities(row: x.row(r), into: out)
         }
-        return out
+        return Matrix(rows: x.rows, columns: classCount, values: values)
     }
 
     /// Writes one row's class probabilities into `out` (`classCount` values) without allocating.

@@ -11,7 +11,7 @@ import FlywheelCore
 public struct HistGradientBoostingRegressor: Regressor, Hashable {
     /// The settings the model was (or will be) fit with.
     public var hyperparameters: HistGradientBoostingHyperparameters
-    /// Threads that build histograms in `fit`; `nil` uses every core. Never changes the fitted
+    /// Threads that build histograms in `fit` and share batch prediction; `nil` uses every core. Never changes the fitted
     /// model, so it is not encoded.
     public var threadCount: Int?
     /// The fitted trees; empty before `fit`.
@@ -36,7 +36,7 @@ public struct HistGradientBoostingRegressor: Regressor, Hashable {
     /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == ensemble.featureCount, "the model was fit on \(ensemble.featureCount) features, got \(x.columns)")
-        return (0..<x.rows).map { predict(row: x.row($0)) }
+        return predictRows(x.rows, width: 1, threads: threadCount) { r, out in out[0] = predict(row: x.row(r)) }
     }
 
     /// The prediction for one row, without allocating.

@@ -12,7 +12,7 @@ import FlywheelCore
 public struct RandomForestRegressor: Regressor, Hashable {
     /// The settings the forest was (or will be) fit with; `criterion` is ignored.
     public var hyperparameters: RandomForestHyperparameters
-    /// Threads used by `fit`; `nil` uses every core. Never changes the fitted forest, so it is not encoded.
+    /// Threads used by `fit` and batch prediction; `nil` uses every core. Never changes a result, so it is not encoded.
     public var threadCount: Int?
     /// The fitted trees; empty before `fit`.
     public private(set) var trees: [TreeNodes]
@@ -41,7 +41,7 @@ public struct RandomForestRegressor: Regressor, Hashable {
     /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
-        return (0..<x.rows).map { predict(row: x.row($0)) }
+        return predictRows(x.rows, width: 1, threads: threadCount) { r, out in out[0] = predict(row: x.row(r)) }
     }
 
     /// The prediction for one row, without allocating.
