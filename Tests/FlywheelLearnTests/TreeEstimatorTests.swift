@@ -178,4 +178,17 @@ import Testing
         }
         #expect(Set(b).count > 10) // boosting really moved predictions away from the mean
     }
+
+    @Test func decodingRejectsMalformedTrees() throws {
+        let good = #"{"feature":[0,-1,-1],"threshold":[0.5,0,0],"left":[1,-1,-1],"right":[2,-1,-1],"missingGoesLeft":[true,false,false],"values":[1,2,3],"outputCount":1}"#
+        let tree = try JSONDecoder().decode(TreeNodes.self, from: Data(good.utf8))
+        #expect(tree.leaf(for: [0.2][...]) == 1)
+        #expect(tree.leaf(for: [0.9][...]) == 2)
+        #expect(tree.leaf(for: [Double.nan][...]) == 1)
+        // A child pointing backwards would loop forever; arrays of different lengths would read out of bounds.
+        let loop = good.replacingOccurrences(of: #""left":[1,-1,-1]"#, with: #""left":[0,-1,-1]"#)
+        let short = good.replacingOccurrences(of: #""values":[1,2,3]"#, with: #""values":[1,2]"#)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TreeNodes.self, from: Data(loop.utf8)) }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TreeNodes.self, from: Data(short.utf8)) }
+    }
 }

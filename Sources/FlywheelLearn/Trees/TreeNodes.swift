@@ -19,6 +19,9 @@ public struct TreeNodes: Hashable, Codable, Sendable {
 
     @usableFromInline
     var nodes: [Node] = []
+    /// One more than the largest split feature: the fewest values a row needs (derived, not encoded).
+    @usableFromInline
+    var requiredWidth = 0
     /// `outputCount` values per node, node-major.
     public internal(set) var values: [Double] = []
     /// Values per node: the class count for a classification tree, 1 otherwise.
@@ -49,13 +52,19 @@ public struct TreeNodes: Hashable, Codable, Sendable {
 
     mutating func split(_ node: Int, feature f: Int, threshold t: Double, missingGoesLeft m: Bool, left l: Int, right r: Int) {
         nodes[node] = Node(threshold: t, feature: Int32(f), left: Int32(l), right: Int32(r), missingGoesLeft: m)
+        requiredWidth = max(requiredWidth, f + 1)
     }
 
-    /// The leaf a row lands in. `row` must hold every feature the tree was fit on.
+    /// The leaf a row lands in (0 for an empty tree). `row` must hold every feature the tree was
+    /// fit on; a shorter row stops the program rather than read past its end.
     @inlinable
     public func leaf(for row: UnsafeBufferPointer<Double>) -> Int {
         nodes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress, let x = row.baseAddress else { return 0 }
+            // An empty array may still have a base address: test the count.
+            guard buffer.count > 1, let base = buffer.baseAddress else { return 0 }
+            precondition(row.count >= requiredWidth, "the row has too few features for this tree")
+            // A row without storage can only meet a tree that never reads it (requiredWidth 0).
+            guard let x = row.baseAddress else { return 0 }
             var node = 0
             while true {
                 let current = base[node]
@@ -112,6 +121,7 @@ public struct TreeNodes: Hashable, Codable, Sendable {
                 throw DecodingError.dataCorruptedError(forKey: .left, in: c, debugDescription: "node \(i) has an invalid child")
             }
         }
+        requiredWidth = Int(feature.max() ?? -1) + 1
         nodes = (0..<n).map {
             Node(threshold: threshold[$0], feature: feature[$0], left: left[$0], right: right[$0], missingGoesLeft: missing[$0])
         }
