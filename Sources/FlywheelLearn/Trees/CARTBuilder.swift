@@ -43,8 +43,10 @@ struct CARTData: Sendable {
 
 /// Grows one CART tree depth-first into `TreeNodes`.
 ///
-/// Every feature keeps the node's rows in sorted order (a stable partition at each split keeps
-/// them sorted), so finding a feature's best threshold is one sweep with running sums. A missing
+/// Every feature that still varies in a node keeps the node's rows in sorted order (presorted
+/// once per dataset; a stable partition at each split keeps them sorted), so finding a feature's
+/// best threshold is one sweep with running sums. A feature found constant in a node is dropped
+/// for its whole subtree, as it can never split there again. A missing
 /// value is tried on both sides of each threshold and sent to the better one. Rows carry weights,
 /// so a forest's bootstrap is a weight (the draw count) rather than a copy; rows of weight 0 take
 /// no part. Hot loops use raw pointers and `while` so that debug builds (the tests) stay usable.
@@ -119,7 +121,7 @@ struct CARTBuilder {
                 i += 1
             }
         }
-        (members).update(from: order, count: m)
+        members.update(from: order, count: m)
         guard let columnBase = cx.columns.baseAddress else { return tree }
         /// Whether feature `f` takes more than one value (or has a missing value) in `rows`, sorted by it.
         func varies(_ f: Int, _ rows: UnsafeMutablePointer<Int32>, _ count: Int) -> Bool {
