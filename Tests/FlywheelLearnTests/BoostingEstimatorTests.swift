@@ -122,4 +122,26 @@ import Testing
         let decoded = try JSONDecoder().decode(HistGradientBoostingClassifier.self, from: encoder.encode(model))
         #expect(decoded.predictProbabilities(ds.testX) == model.predictProbabilities(ds.testX))
     }
+
+    @Test func sameModelWhateverTheThreadCount() throws {
+        // 3,000 × 40 is large enough for histograms to be built on several threads.
+        var random = SeededRandom(seed: 21)
+        let rows = (0..<3000).map { _ in (0..<40).map { _ in random.unit() } }
+        let y = rows.map { $0[0] + $0[1] > 1 ? 1 : 0 }
+        let params = HistGradientBoostingHyperparameters(maxIterations: 8)
+        var one = HistGradientBoostingClassifier(params, threadCount: 1)
+        var many = HistGradientBoostingClassifier(params, threadCount: 4)
+        try one.fit(Matrix(rows), y, classCount: 2)
+        try many.fit(Matrix(rows), y, classCount: 2)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(one) == encoder.encode(many))
+        #expect(TreeFixtures.accuracy(one.predict(Matrix(rows)), y) > 0.9)
+        // Batch prediction on 4 threads (3,000 rows are split in chunks) equals the row-by-row answer.
+        let batch = many.predictProbabilities(Matrix(rows))
+        #expect(batch == one.predictProbabilities(Matrix(rows)))
+        for r in stride(from: 0, to: rows.count, by: 97) {
+            #expect(Array(batch.row(r)) == one.predictProbabilities(Matrix([rows[r]])).values)
+        }
+    }
 }

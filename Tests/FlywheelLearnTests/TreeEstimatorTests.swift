@@ -145,4 +145,50 @@ import Testing
         var bad = DecisionTreeClassifier(DecisionTreeHyperparameters(minSamplesLeaf: 0))
         #expect(throws: (any Error).self) { try bad.fit(Matrix([[1], [2]]), [0, 1], classCount: 2) }
     }
+
+    @Test func entirelyMissingOrConstantColumnsAreHarmless() throws {
+        // Column 0 is always missing, column 1 constant, column 2 carries the class.
+        let rows = (0..<60).map { i in [Double.nan, 3, Double(i % 3) + 0.1 * Double(i % 4)] }
+        let y = (0..<60).map { $0 % 3 }
+        var tree = DecisionTreeClassifier()
+        try tree.fit(Matrix(rows), y, classCount: 3)
+        #expect(tree.predict(Matrix(rows)) == y)
+        #expect(tree.tree.feature.allSatisfy { $0 < 0 || $0 == 2 })
+        var forest = RandomForestClassifier(RandomForestHyperparameters(treeCount: 5, maxFeatures: .count(1), seed: 4))
+        try forest.fit(Matrix(rows), y, classCount: 3)
+        #expect(forest.predict(Matrix(rows)) == y)
+        var boosted = HistGradientBoostingClassifier(HistGradientBoostingHyperparameters(maxIterations: 10, minSamplesLeaf: 5))
+        try boosted.fit(Matrix(rows), y, classCount: 3)
+        #expect(boosted.predict(Matrix(rows)) == y)
+    }
+
+    @Test func singleRowPredictionsMatchBatch() throws {
+        let ds = try TreeFixtures.load("diabetes", regression: true)
+        var tree = DecisionTreeRegressor(DecisionTreeHyperparameters(maxDepth: 6))
+        var forest = RandomForestRegressor(RandomForestHyperparameters(treeCount: 5, seed: 1))
+        var boosted = HistGradientBoostingRegressor(HistGradientBoostingHyperparameters(maxIterations: 10))
+        try tree.fit(ds.trainX, ds.trainTargets)
+        try forest.fit(ds.trainX, ds.trainTargets)
+        try boosted.fit(ds.trainX, ds.trainTargets)
+        let (t, f, b) = (tree.predict(ds.testX), forest.predict(ds.testX), boosted.predict(ds.testX))
+        for r in 0..<ds.testX.rows {
+            #expect(tree.predict(row: ds.testX.row(r)) == t[r])
+            #expect(forest.predict(row: ds.testX.row(r)) == f[r])
+            #expect(boosted.predict(row: ds.testX.row(r)) == b[r])
+        }
+        #expect(Set(b).count > 10) // boosting really moved predictions away from the mean
+    }
+
+    @Test func decodingRejectsMalformedTrees() throws {
+        let good = #"{"feature":[0,-1,-1],"threshold":[0.5,0,0],"left":[1,-1,-1],"right":[2,-1,-1],"missingGoesLeft":[true,false,false],"values":[1,2,3],"outputCount":1}"#
+        let tree = try JSONDecoder().decode(TreeNodes.self, from: Data(good.utf8))
+        #expect(tree.leaf(for: [0.2][...]) == 1)
+        #expect(tree.leaf(for: [0.9][...]) == 2)
+        #expect(tree.leaf(for: [Double.nan][...]) == 1)
+        // A child pointing backwards would loop forever; arrays of different lengths would read out of bounds.
+        let loop = good.replacingOccurrences(of: #""left":[1,-1,-1]"#, with: #""left":[0,-1,-1]"#)
+        let short = good.replacingOccurrences(of: #""values":[1,2,3]"#, with: #""values":[1,2]"#)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TreeNodes.self, from: Data(loop.utf8)) }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TreeNodes.self, from: Data(short.utf8)) }
+    }
 }

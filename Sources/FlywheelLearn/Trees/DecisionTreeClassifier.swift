@@ -21,6 +21,7 @@ public struct DecisionTreeClassifier: Classifier, Hashable {
     /// Features seen by `fit`.
     public private(set) var featureCount: Int
 
+    /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: DecisionTreeHyperparameters = .init()) {
         self.hyperparameters = hyperparameters
         tree = TreeNodes(outputCount: 0)
@@ -28,6 +29,7 @@ public struct DecisionTreeClassifier: Classifier, Hashable {
         featureCount = 0
     }
 
+    /// Fits on `x`, replacing any earlier fit; throws `invalidArgument` for bad settings or inputs.
     public mutating func fit(_ x: Matrix, _ y: [Int], classCount: Int) throws {
         try hyperparameters.validate()
         try checkClassificationInput(x, y, classCount: classCount)
@@ -39,6 +41,7 @@ public struct DecisionTreeClassifier: Classifier, Hashable {
         featureCount = x.columns
     }
 
+    /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == featureCount, "the tree was fit on \(featureCount) features, got \(x.columns)")
         var out = Matrix(rows: x.rows, columns: classCount)

@@ -51,6 +51,7 @@ public struct DecisionTreeHyperparameters: Codable, Sendable, Hashable {
     /// Seed of the feature order at each split (ties between equally good splits depend on it).
     public var seed: UInt64
 
+    /// Settings with scikit-learn's defaults unless given.
     public init(criterion: SplitCriterion = .gini, maxDepth: Int? = nil, minSamplesLeaf: Int = 1,
                 minSamplesSplit: Int = 2, maxFeatures: MaxFeatures = .all, seed: UInt64 = 0) {
         self.criterion = criterion

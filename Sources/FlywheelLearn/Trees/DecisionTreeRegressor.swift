@@ -16,12 +16,14 @@ public struct DecisionTreeRegressor: Regressor, Hashable {
     /// Features seen by `fit`.
     public private(set) var featureCount: Int
 
+    /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: DecisionTreeHyperparameters = .init()) {
         self.hyperparameters = hyperparameters
         tree = TreeNodes(outputCount: 1)
         featureCount = 0
     }
 
+    /// Fits on `x`, replacing any earlier fit; throws `invalidArgument` for bad settings or inputs.
     public mutating func fit(_ x: Matrix, _ y: [Double]) throws {
         try hyperparameters.validate()
         try checkRegressionInput(x, y)
@@ -32,6 +34,7 @@ public struct DecisionTreeRegressor: Regressor, Hashable {
         featureCount = x.columns
     }
 
+    /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == featureCount, "the tree was fit on \(featureCount) features, got \(x.columns)")
         return (0..<x.rows).map { predict(row: x.row($0)) }

@@ -1,11 +1,11 @@
 import FlywheelCore
 
-/// Maps each feature's values to at most 255 bins by quantiles, plus bin 255 for missing values.
+/// Maps each feature's values to at most 255 bins by quantiles, plus one bin for missing values.
 ///
 /// A feature with few distinct values gets one bin per value (edges halfway between them).
-/// Value `v` falls in the first bin `b` with `v <= edges[b]`, or in the last bin past every edge.
+/// Value `v` falls in the first bin `b` with `v <= edges[b]`, or in the last bin past every edge;
+/// a missing value falls in bin `binCount(f)`, just past the last (at most 255, so a byte holds it).
 struct FeatureBinner: Codable, Sendable, Hashable {
-    static let missingBin: UInt8 = 255
     /// Upper edges per feature; feature `f` has `edges[f].count + 1` non-missing bins.
     var edges: [[Double]]
 
@@ -41,8 +41,8 @@ struct FeatureBinner: Codable, Sendable, Hashable {
     func binCount(_ feature: Int) -> Int { edges[feature].count + 1 }
 
     func bin(_ value: Double, feature: Int) -> UInt8 {
-        if value.isNaN { return Self.missingBin }
         let e = edges[feature]
+        if value.isNaN { return UInt8(e.count + 1) }
         var lo = 0, hi = e.count
         while lo < hi {
             let mid = (lo + hi) / 2

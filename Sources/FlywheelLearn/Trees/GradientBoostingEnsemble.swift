@@ -17,8 +17,12 @@ public struct GradientBoostingEnsemble: Codable, Sendable, Hashable {
     /// Writes the raw prediction of one row into `out` (`baseline.count` values) without allocating.
     public func raw(row: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         for k in baseline.indices { out[k] = baseline[k] }
-        for iteration in trees {
-            for (k, tree) in iteration.enumerated() { out[k] += tree.values[tree.leaf(for: row)] }
+        trees.withUnsafeBufferPointer { iterations in
+            for i in iterations.indices {
+                iterations[i].withUnsafeBufferPointer { outputs in
+                    for k in outputs.indices { out[k] += outputs[k].values[outputs[k].leaf(for: row)] }
+                }
+            }
         }
     }
 }
@@ -48,9 +52,25 @@ enum BoostingLoss {
         }
     }
 
+    /// Per-row class probabilities (softmax of `raw`) for the softmax loss, row-major; empty otherwise.
+    func probabilities(raw: [Double], rows: [Int32]) -> [Double] {
+        guard case .softmax(let m) = self else { return [] }
+        var p = [Double](repeating: 0, count: raw.count)
+        for r32 in rows {
+            let r = Int(r32)
+            var top = -Double.infinity
+            for j in 0..<m { top = max(top, raw[r * m + j]) }
+            var sum = 0.0
+            for j in 0..<m { let e = Foundation.exp(raw[r * m + j] - top); p[r * m + j] = e; sum += e }
+            for j in 0..<m { p[r * m + j] /= sum }
+        }
+        return p
+    }
+
     /// Gradients and hessians for output `k` of every row in `rows` (others left untouched).
-    /// `raw` is row-major with `outputs` values per row.
-    func derivatives(output k: Int, y: [Double], raw: [Double], rows: [Int32], gradients: inout [Double], hessians: inout [Double]) {
+    /// `raw` is row-major with `outputs` values per row; `probabilities` comes from `probabilities(raw:rows:)`.
+    func derivatives(output k: Int, y: [Double], raw: [Double], probabilities: [Double], rows: [Int32],
+                     gradients: inout [Double], hessians: inout [Double]) {
         let m = outputs
         for r32 in rows {
             let r = Int(r32)
@@ -63,11 +83,7 @@ enum BoostingLoss {
                 gradients[r] = p - y[r]
                 hessians[r] = p * (1 - p)
             case .softmax:
-                var top = -Double.infinity
-                for j in 0..<m { top = max(top, raw[r * m + j]) }
-                var sum = 0.0
-                for j in 0..<m { sum += Foundation.exp(raw[r * m + j] - top) }
-                let p = Foundation.exp(raw[r * m + k] - top) / sum
+                let p = probabilities[r * m + k]
                 gradients[r] = p - (Int(y[r]) == k ? 1 : 0)
                 hessians[r] = p * (1 - p)
             }
@@ -101,7 +117,7 @@ extension GradientBoostingEnsemble {
     /// Boosts trees on `x`, `y` (class index as a Double for classification).
     /// `strata` (class indices) stratifies the validation split when early stopping is on.
     static func fit(_ x: Matrix, _ y: [Double], loss: BoostingLoss, strata: [Int]?,
-                    params: HistGradientBoostingHyperparameters) -> GradientBoostingEnsemble {
+                    params: HistGradientBoostingHyperparameters, threads: Int?) -> GradientBoostingEnsemble {
         let n = x.rows
         let m = loss.outputs
         // Validation split for early stopping.
@@ -125,7 +141,8 @@ extension GradientBoostingEnsemble {
         let trainMatrix = validationRows.isEmpty ? x : x.selecting(rows: trainRows.map { Int($0) })
         let binner = FeatureBinner(trainMatrix, maxBins: params.maxBins)
         let bins = binner.transform(x)
-        let grower = HistogramTreeGrower(bins: bins, rowCount: n, featureCount: x.columns, binner: binner, params: params)
+        let grower = HistogramTreeGrower(bins: bins, rowCount: n, featureCount: x.columns, binner: binner, params: params,
+                                         threads: max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount))
 
         let baseline = loss.baseline(y, rows: trainRows)
         var raw = [Double](repeating: 0, count: n * m)
@@ -137,13 +154,14 @@ extension GradientBoostingEnsemble {
         for _ in validationRows { validationRaw += baseline }
         var scores = [-loss.loss(raw: validationRaw, y: validationY)]
         var ensemble = GradientBoostingEnsemble(baseline: baseline, trees: [], featureCount: x.columns)
-        var snapshot = raw
 
         for _ in 0..<params.maxIterations {
             var iteration = [TreeNodes]()
-            snapshot = raw // every class's gradients use the previous iteration's scores
+            // Every class's gradients use the previous iteration's scores.
+            let probabilities = loss.probabilities(raw: raw, rows: trainRows)
             for k in 0..<m {
-                loss.derivatives(output: k, y: y, raw: snapshot, rows: trainRows, gradients: &gradients, hessians: &hessians)
+                loss.derivatives(output: k, y: y, raw: raw, probabilities: probabilities, rows: trainRows,
+                                 gradients: &gradients, hessians: &hessians)
                 let (tree, leaves) = grower.grow(rows: trainRows, gradients: gradients, hessians: hessians)
                 for (node, rows) in leaves {
                     let value = tree.values[node]

@@ -15,13 +15,20 @@ import Foundation
 public struct HistGradientBoostingClassifier: Classifier, Hashable {
     /// The settings the model was (or will be) fit with.
     public var hyperparameters: HistGradientBoostingHyperparameters
+    /// Threads that build histograms in `fit` and share batch prediction; `nil` uses every core. Never changes the fitted
+    /// model, so it is not encoded.
+    public var threadCount: Int?
     /// The fitted trees; empty before `fit`.
     public private(set) var ensemble: GradientBoostingEnsemble
+
+    private enum CodingKeys: String, CodingKey { case hyperparameters, ensemble, classCount }
     /// Classes seen by `fit`.
     public private(set) var classCount: Int
 
-    public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init()) {
+    /// An unfitted model with these settings; call `fit` before predicting.
+    public init(_ hyperparameters: HistGradientBoostingHyperparameters = .init(), threadCount: Int? = nil) {
         self.hyperparameters = hyperparameters
+        self.threadCount = threadCount
         ensemble = GradientBoostingEnsemble(baseline: [], trees: [], featureCount: 0)
         classCount = 0
     }
@@ -36,18 +43,16 @@ public struct HistGradientBoostingClassifier: Classifier, Hashable {
             return
         }
         let loss: BoostingLoss = classCount == 2 ? .binaryLogLoss : .softmax(classes: classCount)
-        ensemble = .fit(x, y.map(Double.init), loss: loss, strata: y, params: hyperparameters)
+        ensemble = .fit(x, y.map(Double.init), loss: loss, strata: y, params: hyperparameters, threads: threadCount)
     }
 
+    /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == ensemble.featureCount, "the model was fit on \(ensemble.featureCount) features, got \(x.columns)")
-        var out = Matrix(rows: x.rows, columns: classCount)
-        out.values.withUnsafeMutableBufferPointer { dst in
-            for r in 0..<x.rows {
-                predictProbabilities(row: x.row(r), into: UnsafeMutableBufferPointer(rebasing: dst[(r * classCount)..<((r + 1) * classCount)]))
-            }
+        let values = predictRows(x.rows, width: classCount, threads: threadCount) { r, out in
+            predictProbabilities(row: x.row(r), into: out)
         }
-        return out
+        return Matrix(rows: x.rows, columns: classCount, values: values)
     }
 
     /// Writes one row's class probabilities into `out` (`classCount` values) without allocating.

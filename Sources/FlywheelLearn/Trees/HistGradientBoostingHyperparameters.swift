@@ -37,6 +37,7 @@ public struct HistGradientBoostingHyperparameters: Codable, Sendable, Hashable {
     /// Seed of the validation split.
     public var seed: UInt64
 
+    /// Settings with scikit-learn's defaults unless given.
     public init(learningRate: Double = 0.1, maxIterations: Int = 100, maxLeafNodes: Int? = 31, maxDepth: Int? = nil,
                 minSamplesLeaf: Int = 20, l2Regularization: Double = 0, maxBins: Int = 255,
                 earlyStopping: EarlyStopping = .auto, validationFraction: Double = 0.1,

@@ -14,7 +14,7 @@ import FlywheelCore
 public struct RandomForestClassifier: Classifier, Hashable {
     /// The settings the forest was (or will be) fit with.
     public var hyperparameters: RandomForestHyperparameters
-    /// Threads used by `fit`; `nil` uses every core. Never changes the fitted forest, so it is not encoded.
+    /// Threads used by `fit` and batch prediction; `nil` uses every core. Never changes a result, so it is not encoded.
     public var threadCount: Int?
     /// The fitted trees; empty before `fit`.
     public private(set) var trees: [TreeNodes]
@@ -25,6 +25,7 @@ public struct RandomForestClassifier: Classifier, Hashable {
 
     private enum CodingKeys: String, CodingKey { case hyperparameters, trees, classCount, featureCount }
 
+    /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: RandomForestHyperparameters = .init(), threadCount: Int? = nil) {
         self.hyperparameters = hyperparameters
         self.threadCount = threadCount
@@ -43,25 +44,25 @@ public struct RandomForestClassifier: Classifier, Hashable {
         featureCount = x.columns
     }
 
+    /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
-        var out = Matrix(rows: x.rows, columns: classCount)
-        out.values.withUnsafeMutableBufferPointer { dst in
-            for r in 0..<x.rows {
-                predictProbabilities(row: x.row(r), into: UnsafeMutableBufferPointer(rebasing: dst[(r * classCount)..<((r + 1) * classCount)]))
-            }
+        let values = predictRows(x.rows, width: classCount, threads: threadCount) { r, out in
+            predictProbabilities(row: x.row(r), into: out)
         }
-        return out
+        return Matrix(rows: x.rows, columns: classCount, values: values)
     }
 
     /// Writes one row's class probabilities into `out` (`classCount` values) without allocating.
     public func predictProbabilities(row: ArraySlice<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         for c in 0..<classCount { out[c] = 0 }
         row.withUnsafeBufferPointer { rowBuffer in
-            for tree in trees {
-                let base = tree.leaf(for: rowBuffer) * classCount
-                tree.values.withUnsafeBufferPointer { v in
-                    for c in 0..<classCount { out[c] += v[base + c] }
+            trees.withUnsafeBufferPointer { forest in
+                for t in forest.indices {
+                    let base = forest[t].leaf(for: rowBuffer) * classCount
+                    forest[t].values.withUnsafeBufferPointer { v in
+                        for c in 0..<classCount { out[c] += v[base + c] }
+                    }
                 }
             }
         }

@@ -23,6 +23,7 @@ public struct RandomForestHyperparameters: Codable, Sendable, Hashable {
     /// forest is the same whatever the number of threads.
     public var seed: UInt64
 
+    /// Settings with scikit-learn's defaults unless given.
     public init(treeCount: Int = 100, bootstrap: Bool = true, maxFeatures: MaxFeatures? = nil,
                 criterion: SplitCriterion = .gini, maxDepth: Int? = nil, minSamplesLeaf: Int = 1,
                 minSamplesSplit: Int = 2, seed: UInt64 = 0) {

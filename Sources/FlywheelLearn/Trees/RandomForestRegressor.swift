@@ -12,7 +12,7 @@ import FlywheelCore
 public struct RandomForestRegressor: Regressor, Hashable {
     /// The settings the forest was (or will be) fit with; `criterion` is ignored.
     public var hyperparameters: RandomForestHyperparameters
-    /// Threads used by `fit`; `nil` uses every core. Never changes the fitted forest, so it is not encoded.
+    /// Threads used by `fit` and batch prediction; `nil` uses every core. Never changes a result, so it is not encoded.
     public var threadCount: Int?
     /// The fitted trees; empty before `fit`.
     public private(set) var trees: [TreeNodes]
@@ -21,6 +21,7 @@ public struct RandomForestRegressor: Regressor, Hashable {
 
     private enum CodingKeys: String, CodingKey { case hyperparameters, trees, featureCount }
 
+    /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: RandomForestHyperparameters = .init(), threadCount: Int? = nil) {
         self.hyperparameters = hyperparameters
         self.threadCount = threadCount
@@ -37,17 +38,20 @@ public struct RandomForestRegressor: Regressor, Hashable {
         featureCount = x.columns
     }
 
+    /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
-        return (0..<x.rows).map { predict(row: x.row($0)) }
+        return predictRows(x.rows, width: 1, threads: threadCount) { r, out in out[0] = predict(row: x.row(r)) }
     }
 
     /// The prediction for one row, without allocating.
     public func predict(row: ArraySlice<Double>) -> Double {
         row.withUnsafeBufferPointer { rowBuffer in
-            var sum = 0.0
-            for tree in trees { sum += tree.values[tree.leaf(for: rowBuffer)] }
-            return sum / Double(max(trees.count, 1))
+            trees.withUnsafeBufferPointer { forest in
+                var sum = 0.0
+                for t in forest.indices { sum += forest[t].values[forest[t].leaf(for: rowBuffer)] }
+                return sum / Double(max(forest.count, 1))
+            }
         }
     }
 }

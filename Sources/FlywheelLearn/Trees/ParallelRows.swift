@@ -1,0 +1,40 @@
+import Dispatch
+import Foundation
+
+/// A destination buffer that several threads fill at disjoint indices.
+///
+/// `@unchecked Sendable`: it is only used inside `forEachRowChunk`, which the owning array's
+/// `withUnsafeMutableBufferPointer` scope encloses, and each row's values are written by one thread.
+struct SharedOutput: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Double>
+}
+
+/// Calls `body` on consecutive ranges covering `0..<count`, on several Dispatch threads when
+/// there are enough rows to be worth it. Blocking: call it off the cooperative pool.
+func forEachRowChunk(_ count: Int, threads: Int?, _ body: @Sendable (Range<Int>) -> Void) {
+    let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, count / 512))
+    if workers == 1 {
+        body(0..<count)
+        return
+    }
+    let chunk = (count + workers - 1) / workers
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let lo = w * chunk, hi = min(count, lo + chunk)
+        if lo < hi { body(lo..<hi) }
+    }
+}
+
+/// Fills a `rows × width` row-major result, each row by `fill(row, destination)`, in parallel.
+func predictRows(_ rows: Int, width: Int, threads: Int?,
+                 _ fill: @Sendable (Int, UnsafeMutableBufferPointer<Double>) -> Void) -> [Double] {
+    var out = [Double](repeating: 0, count: rows * width)
+    guard rows > 0, width > 0 else { return out }
+    out.withUnsafeMutableBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return }
+        let target = SharedOutput(base: base)
+        forEachRowChunk(rows, threads: threads) { range in
+            for r in range { fill(r, UnsafeMutableBufferPointer(start: target.base + r * width, count: width)) }
+        }
+    }
+    return out
+}
