@@ -73,7 +73,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "flywheel-bench",
-            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry"],
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelData", "FlywheelLearn"],
             path: "Sources/FlywheelBench",
             swiftSettings: swiftSettings
         ),

@@ -109,3 +109,14 @@ import Testing
         #expect(r.bundle.metadata.hyperparameters["max_depth"] != "1")
     }
 }
+
+extension BundleTests {
+    @Test func maxFeaturesEncodesReadably() throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = .sortedKeys
+        for (m, text) in [(MaxFeatures.sqrt, "\"sqrt\""), (.all, "\"all\""), (.count(5), "{\"count\":5}"), (.fraction(0.5), "{\"fraction\":0.5}")] {
+            #expect(String(decoding: try enc.encode(m), as: UTF8.self) == text)
+            #expect(try JSONDecoder().decode(MaxFeatures.self, from: Data(text.utf8)) == m)
+        }
+    }
+}

@@ -34,6 +34,41 @@ public enum MaxFeatures: Codable, Sendable, Hashable {
         }
         return min(max(n, 1), max(d, 1))
     }
+
+    /// Encoded as `"all"`, `"sqrt"`, `"log2"`, `{"count": n}` or `{"fraction": f}`.
+    enum CodingKeys: String, CodingKey { case count, fraction }
+
+    public init(from decoder: any Decoder) throws {
+        if let s = try? decoder.singleValueContainer().decode(String.self) {
+            switch s {
+            case "all": self = .all
+            case "sqrt": self = .sqrt
+            case "log2": self = .log2
+            default: throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown max_features '\(s)'"))
+            }
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let n = try c.decodeIfPresent(Int.self, forKey: .count) {
+            self = .count(n)
+        } else {
+            self = .fraction(try c.decode(Double.self, forKey: .fraction))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .all, .sqrt, .log2:
+            var c = encoder.singleValueContainer()
+            try c.encode(self == .all ? "all" : (self == .sqrt ? "sqrt" : "log2"))
+        case .count(let n):
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(n, forKey: .count)
+        case .fraction(let f):
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(f, forKey: .fraction)
+        }
+    }
 }
 
 /// Settings of a CART decision tree (scikit-learn's names in brackets).
