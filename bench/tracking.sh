@@ -84,7 +84,7 @@ fi
 fwbench() {
     local name=$1; shift
     say "Flywheel API: $name"
-    { time timeout "$STEP_TIMEOUT" "$BIN/flywheel-bench" --dir "$TMP/fw-$name" "$@" \
+    { time timeout "$STEP_TIMEOUT" "$BIN/flywheel-bench" tracking --dir "$TMP/fw-$name" "$@" \
         >"$OUT/fw_$name.json" 2>>"$LOG"; } 2>"$OUT/fw_$name.time"
 }
 fwbench single --single "$SINGLE" --batched "$BATCH_SIZE" --batch-size "$BATCH_SIZE" --search-runs 10 --search-repeats 1
