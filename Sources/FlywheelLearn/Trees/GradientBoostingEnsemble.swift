@@ -142,7 +142,7 @@ extension GradientBoostingEnsemble {
         let binner = FeatureBinner(trainMatrix, maxBins: params.maxBins)
         let bins = binner.transform(x)
         let grower = HistogramTreeGrower(bins: bins, rowCount: n, featureCount: x.columns, binner: binner, params: params,
-                                         threads: max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount))
+                                         threads: max(1, threads ?? ProcessorCount.active))
 
         let baseline = loss.baseline(y, rows: trainRows)
         var raw = [Double](repeating: 0, count: n * m)

@@ -9,10 +9,17 @@ struct SharedOutput: @unchecked Sendable {
     let base: UnsafeMutablePointer<Double>
 }
 
+/// The number of usable cores, read once: on Linux `activeProcessorCount` reads cgroup files,
+/// which costs ~20 µs a call.
+enum ProcessorCount {
+    static let active = ProcessInfo.processInfo.activeProcessorCount
+}
+
 /// Calls `body` on consecutive ranges covering `0..<count`, on several Dispatch threads when
 /// there are enough rows to be worth it. Blocking: call it off the cooperative pool.
 func forEachRowChunk(_ count: Int, threads: Int?, _ body: @Sendable (Range<Int>) -> Void) {
-    let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, count / 512))
+    // Small batches (a single served row) must not pay for asking the OS how many cores there are.
+    let workers = count < 1024 ? 1 : max(1, min(threads ?? ProcessorCount.active, count / 512))
     if workers == 1 {
         body(0..<count)
         return

@@ -61,7 +61,7 @@ func fitForest(data: CARTData, hyperparameters: RandomForestHyperparameters, def
     let count = hyperparameters.treeCount
     let root = SeededRandom(seed: hyperparameters.seed)
     let bootstrap = hyperparameters.bootstrap
-    let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, count))
+    let workers = max(1, min(threads ?? ProcessorCount.active, count))
     let slots = ForestSlots(count: count)
 
     let fitOne: @Sendable (Int) -> TreeNodes = { t in
