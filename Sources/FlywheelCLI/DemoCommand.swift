@@ -115,31 +115,21 @@ enum DemoData {
         var valR2: Double
     }
 
-    /// SplitMix64, so the demo gives the same numbers everywhere.
-    struct RNG {
-        var state: UInt64
-        mutating func next() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return Double(z >> 11) / Double(1 << 53)
-        }
-        mutating func normal() -> Double {
-            let u = max(next(), 1e-300), v = next()
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
+    /// A standard normal draw (Box–Muller) from the seeded generator, so the demo gives the same
+    /// numbers everywhere.
+    static func normal(_ rng: inout SeededRandom) -> Double {
+        let u = max(rng.unit(), 1e-300), v = rng.unit()
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 
     static func generate(rows: Int, seed: UInt64) -> Dataset {
-        var rng = RNG(state: seed)
+        var rng = SeededRandom(seed: seed)
         var x: [[Double]] = []
         var y: [Double] = []
         for _ in 0..<rows {
-            let r = [rng.normal(), rng.normal(), rng.normal()]
+            let r = [normal(&rng), normal(&rng), normal(&rng)]
             x.append(r)
-            y.append(1.5 + 3 * r[0] - 2 * r[1] + 0.5 * r[2] + 0.5 * rng.normal())
+            y.append(1.5 + 3 * r[0] - 2 * r[1] + 0.5 * r[2] + 0.5 * normal(&rng))
         }
         return Dataset(x: x, y: y)
     }

@@ -81,7 +81,7 @@ public struct ProfileAccumulator: Sendable {
 
     /// Priority of global row `row` in column `column`: a fixed hash, so chunks agree.
     static func priority(_ row: Int, _ column: Int) -> UInt64 {
-        var g = SplitMixHash(state: UInt64(truncatingIfNeeded: row) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: column))
+        var g = SeededRandom(seed: UInt64(truncatingIfNeeded: row) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: column))
         return g.next()
     }
 
@@ -243,17 +243,5 @@ extension Profile {
         // invariant: the first chunk defines the columns, so it cannot mismatch.
         try! acc.add(table, rowOffset: 0)
         self = acc.finish()
-    }
-}
-
-/// SplitMix64 as a hash of a row index (FlywheelData needs no other randomness).
-struct SplitMixHash {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import FlywheelCore
 import FlywheelLearn
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import FlywheelCore
 import Foundation
 import FlywheelLearn
 import Testing

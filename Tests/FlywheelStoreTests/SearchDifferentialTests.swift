@@ -7,18 +7,7 @@ import Testing
 /// Random runs and random filters: SQLite's translated SQL must return exactly what the
 /// in-memory evaluator returns, in the same order. This catches any drift between the two.
 @Suite struct SearchDifferentialTests {
-    struct RNG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ xs: [T]) -> T { xs[int(xs.count)] }
-    }
+    typealias RNG = SeededRandom
 
     static let metricKeys = ["acc", "loss", "val loss"]
     static let paramKeys = ["model", "opt"]
@@ -71,7 +60,7 @@ import Testing
         let memory = InMemoryMetadataStore()
         let sqlite = try SQLiteMetadataStore(path: TempDir.make().appendingPathComponent("db.sqlite").path)
         let stores: [any MetadataStore] = [memory, sqlite]
-        var r = RNG(state: 2024)
+        var r = RNG(seed: 2024)
         for s in stores {
             _ = try await s.createExperiment(NewExperiment(name: "a"), at: ts(1))
             _ = try await s.createExperiment(NewExperiment(name: "b"), at: ts(1))
@@ -107,4 +96,10 @@ import Testing
         // The generator must produce filters that actually discriminate.
         #expect(nonTrivial > 100)
     }
+}
+
+extension SeededRandom {
+    /// A draw in `0..<n` by remainder (slightly biased; fine for generating test cases).
+    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func pick<T>(_ xs: [T]) -> T { xs[int(xs.count)] }
 }

@@ -1,3 +1,4 @@
+import FlywheelCore
 /// One split of row indices into a training part and a held-out part, each ascending.
 public struct Fold: Codable, Hashable, Sendable {
     /// Rows to fit on.

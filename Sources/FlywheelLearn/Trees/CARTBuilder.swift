@@ -1,3 +1,4 @@
+import FlywheelCore
 import Foundation
 
 /// The training data of a CART tree, column-major, with every feature's rows presorted once.
