@@ -7,12 +7,12 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Make a workspace, track an experiment of a few training runs, register the best, compare.",
-        discussion: """
+        discussion: prose("""
             Trains a small linear model by gradient descent on a generated dataset with four
             settings, logging params, per-epoch metrics, the dataset's digest and the model file
             as artifacts; registers the run with the lowest validation RMSE as version 1 of model
             'demo-regressor' with alias 'production', and prints the comparison.
-            """)
+            """))
 
     @Option(help: "Where to make the workspace (default: a new temporary folder).") var dir: String?
     @OptionGroup var output: OutputOptions

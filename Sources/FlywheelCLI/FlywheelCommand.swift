@@ -9,14 +9,14 @@ public struct FlywheelCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "flywheel",
         abstract: "Track, register and trace machine-learning models, embedded or at scale.",
-        discussion: """
+        discussion: prose("""
             Commands work on a workspace: a folder holding .flywheel/ (SQLite metadata and a
             content-addressed artifact store). It is found from the current directory upwards,
             like git, or given by --workspace or FLYWHEEL_WORKSPACE. Create one with
             'flywheel init'; try everything at once with 'flywheel demo'.
 
             Every list and show command takes --json for scripts.
-            """,
+            """),
         version: version,
         subcommands: [
             InitCommand.self, ExperimentsCommand.self, RunsCommand.self, ArtifactsCommand.self, ModelsCommand.self,

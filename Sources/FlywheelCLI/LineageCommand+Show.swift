@@ -7,10 +7,10 @@ extension LineageCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the lineage of REF, upstream and downstream.",
-            discussion: """
+            discussion: prose("""
                 REF is a run ID, run:ID, dataset:sha256:…, sha256:…, model:NAME/VERSION or a
                 model URI (models:/iris@production).
-                """)
+                """))
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "What to trace.") var reference: String

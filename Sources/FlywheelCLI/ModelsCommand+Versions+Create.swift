@@ -7,10 +7,10 @@ extension ModelsCommand.Versions {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a new version of a model and print its number.",
-            discussion: """
+            discussion: prose("""
                 The model file comes from --file (stored by digest) or --artifact, a path the
                 run logged. --signature is the input signature as JSON, or @FILE to read it.
-                """)
+                """))
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The model's name.") var name: String
         @Option(help: "The run that produced the version.") var run: String?

@@ -66,3 +66,17 @@ enum Output {
         return String(format: "%dh%02dm", Int(s) / 3600, (Int(s) % 3600) / 60)
     }
 }
+
+/// Help text as written in the source, re-flowed for swift-argument-parser, which wraps each line
+/// on its own: lines of a paragraph are joined; blank lines and indented lines (examples) stay.
+func prose(_ text: String) -> String {
+    var out: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        if line.isEmpty || line.hasPrefix(" ") || out.last?.isEmpty != false || out.last?.hasPrefix(" ") == true {
+            out.append(line)
+        } else {
+            out[out.count - 1] += " " + line
+        }
+    }
+    return out.joined(separator: "\n")
+}

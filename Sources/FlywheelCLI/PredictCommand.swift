@@ -9,12 +9,12 @@ struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Predict a CSV or JSON Lines file with a model bundle or a registered model.",
-        discussion: """
+        discussion: prose("""
             --model is a bundle file (model.fwm) or a registry reference (models:/iris@production,
             which needs a workspace). The input streams through in chunks, so its size is not
             bounded by memory. The output (CSV, or JSON Lines when it ends in .jsonl) holds the
             input's columns, then 'prediction' and, for classifiers, 'proba_<class>' columns.
-            """)
+            """))
     @OptionGroup var global: GlobalOptions
     @Option(help: "A model bundle file or models:/NAME@ALIAS / models:/NAME/VERSION.") var model: String
     @Option(help: "The rows to predict (CSV or JSON Lines).") var input: String

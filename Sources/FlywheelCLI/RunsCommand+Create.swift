@@ -7,12 +7,12 @@ extension RunsCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start a run and print its ID.",
-            discussion: """
+            discussion: prose("""
                 Records what makes the run reproducible: the git commit and dirty flag of the
                 current folder (when it is a repository), the command line, host, OS, Swift
                 version, user, and the SHA-256 of every --input file (also as lineage).
                 The experiment is created when it does not exist yet.
-                """)
+                """))
         @OptionGroup var global: GlobalOptions
         @Option(name: [.short, .customLong("experiment")], help: "The experiment's name or ID.") var experiment: String
         @Option(help: "A name for the run (default: a generated one).") var name: String?

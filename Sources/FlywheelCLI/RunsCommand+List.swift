@@ -7,7 +7,7 @@ extension RunsCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Search runs with a filter, order them, page through them.",
-            discussion: """
+            discussion: prose("""
                 Filter: comparisons joined by and/or/not, with parentheses:
                   metrics.accuracy > 0.9 and params.model = 'rf' and labels.team = 'ml'
                   tags.stage in ('prod', 'staging') or attributes.status = 'failed'
@@ -16,7 +16,7 @@ extension RunsCommand {
                 attributes run_id, run_name, status, start_time, end_time, experiment_id,
                 parent_run_id. Quote keys with spaces in backticks: metrics.`val loss` < 1.
                 Order: 'metrics.accuracy desc, params.lr' — runs lacking a value come last.
-                """)
+                """))
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(name: [.short, .customLong("experiment")], help: "Only runs of this experiment (name or ID; repeatable).")

@@ -7,12 +7,12 @@ extension RunsCommand {
     struct Log: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Log metrics, params and tags to a run, all in one transaction.",
-            discussion: """
+            discussion: prose("""
                 --batch FILE (or - for standard input) reads JSON Lines, one record a line:
                   {"metric": "loss", "value": 0.31, "step": 3}        (timestamp optional, ms)
                   {"param": "lr", "value": "0.1"}
                   {"tag": "note", "value": "baseline"}
-                """)
+                """))
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The run's ID.") var runID: String
         @Option(name: .customLong("metric"), help: ArgumentHelp("A metric KEY=NUMBER (repeatable).", valueName: "key=value"))

@@ -9,7 +9,7 @@ struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model on a CSV or JSON Lines file and write a model bundle.",
-        discussion: """
+        discussion: prose("""
             Models: \(ModelCatalog.names.joined(separator: ", ")). The target's type picks the task:
             a numeric target is regression, anything else classification.
             Holds out --test-size of the rows (stratified) for evaluation; --cv K adds K-fold
@@ -17,7 +17,7 @@ struct TrainCommand: AsyncParsableCommand {
             Inside a workspace the training is logged as a run (params, metrics, the data's digest,
             the bundle as artifact model/model.fwm); --register NAME also registers it as a new
             version of model NAME.
-            """)
+            """))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions

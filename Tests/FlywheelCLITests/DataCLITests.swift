@@ -38,3 +38,24 @@ import Testing
         #expect(gz.stderr.contains("cannot read 'nope.csv'"))
     }
 }
+
+extension DataCLITests {
+    /// Help paragraphs are re-flowed (no line broken after one word) and examples keep their layout.
+    @Test func helpTextReadsWell() throws {
+        let cli = try CLI.workspace()
+        let root = try cli.run("--help")
+        #expect(root.stdout.contains("It is found from the current directory\nupwards, like git") || root.stdout.contains("upwards, like git"))
+        for args in [["--help"], ["train", "--help"], ["predict", "--help"], ["runs", "create", "--help"]] {
+            let text = try cli.run(args).stdout
+            // Within a paragraph only its last line may be a lone word (wrapping ends somewhere).
+            let paragraphs = text.components(separatedBy: "USAGE:")[0].components(separatedBy: "\n\n")
+            for p in paragraphs {
+                let lines = p.split(separator: "\n").filter { !$0.hasPrefix(" ") }
+                for line in lines.dropLast() {
+                    #expect(line.split(separator: " ").count > 1, "\(args): a line holds one word: '\(line)'")
+                }
+            }
+        }
+        #expect(try cli.run("runs", "log", "--help").stdout.contains("\n  {\"param\": \"lr\", \"value\": \"0.1\"}\n"))
+    }
+}
