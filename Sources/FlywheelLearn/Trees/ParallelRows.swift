@@ -45,3 +45,24 @@ func predictRows(_ rows: Int, width: Int, threads: Int?,
     }
     return out
 }
+
+/// Like ``predictRows`` but hands `fill` blocks of up to `block` consecutive rows, so a forest
+/// can walk one tree over the whole block while that tree is in cache (tree-major order).
+func predictBlocks(_ rows: Int, width: Int, threads: Int?, block: Int = 256,
+                   _ fill: @Sendable (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+    var out = [Double](repeating: 0, count: rows * width)
+    guard rows > 0, width > 0 else { return out }
+    out.withUnsafeMutableBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return }
+        let target = SharedOutput(base: base)
+        forEachRowChunk(rows, threads: threads) { range in
+            var lo = range.lowerBound
+            while lo < range.upperBound {
+                let hi = min(range.upperBound, lo + block)
+                fill(lo..<hi, target.base)
+                lo = hi
+            }
+        }
+    }
+    return out
+}

@@ -47,8 +47,24 @@ public struct RandomForestClassifier: Classifier, Hashable {
     /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
-        let values = predictRows(x.rows, width: classCount, threads: threadCount) { r, out in
-            predictProbabilities(row: x.row(r), into: out)
+        // Tree-major over blocks of rows: each tree's nodes stay in cache for the whole block.
+        let k = classCount
+        let scale = 1 / Double(max(trees.count, 1))
+        let values = predictBlocks(x.rows, width: k, threads: threadCount) { block, out in
+            x.values.withUnsafeBufferPointer { xs in
+                trees.withUnsafeBufferPointer { forest in
+                    for t in forest.indices {
+                        forest[t].values.withUnsafeBufferPointer { v in
+                            for r in block {
+                                let row = UnsafeBufferPointer(rebasing: xs[(r * x.columns)..<((r + 1) * x.columns)])
+                                let leaf = forest[t].leaf(for: row) * k
+                                for c in 0..<k { out[r * k + c] += v[leaf + c] }
+                            }
+                        }
+                    }
+                }
+            }
+            for r in block { for c in 0..<k { out[r * k + c] *= scale } }
         }
         return Matrix(rows: x.rows, columns: classCount, values: values)
     }

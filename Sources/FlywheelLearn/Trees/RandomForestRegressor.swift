@@ -41,7 +41,22 @@ public struct RandomForestRegressor: Regressor, Hashable {
     /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
-        return predictRows(x.rows, width: 1, threads: threadCount) { r, out in out[0] = predict(row: x.row(r)) }
+        // Tree-major over blocks of rows, summing in the same order as `predict(row:)`.
+        let count = Double(max(trees.count, 1))
+        return predictBlocks(x.rows, width: 1, threads: threadCount) { block, out in
+            x.values.withUnsafeBufferPointer { xs in
+                trees.withUnsafeBufferPointer { forest in
+                    for t in forest.indices {
+                        forest[t].values.withUnsafeBufferPointer { v in
+                            for r in block {
+                                out[r] += v[forest[t].leaf(for: UnsafeBufferPointer(rebasing: xs[(r * x.columns)..<((r + 1) * x.columns)]))]
+                            }
+                        }
+                    }
+                }
+            }
+            for r in block { out[r] /= count }
+        }
     }
 
     /// The prediction for one row, without allocating.
