@@ -34,16 +34,9 @@ func forEachRowChunk(_ count: Int, threads: Int?, _ body: @Sendable (Range<Int>)
 /// Fills a `rows × width` row-major result, each row by `fill(row, destination)`, in parallel.
 func predictRows(_ rows: Int, width: Int, threads: Int?,
                  _ fill: @Sendable (Int, UnsafeMutableBufferPointer<Double>) -> Void) -> [Double] {
-    var out = [Double](repeating: 0, count: rows * width)
-    guard rows > 0, width > 0 else { return out }
-    out.withUnsafeMutableBufferPointer { buffer in
-        guard let base = buffer.baseAddress else { return }
-        let target = SharedOutput(base: base)
-        forEachRowChunk(rows, threads: threads) { range in
-            for r in range { fill(r, UnsafeMutableBufferPointer(start: target.base + r * width, count: width)) }
-        }
+    predictBlocks(rows, width: width, threads: threads) { block, base in
+        for r in block { fill(r, UnsafeMutableBufferPointer(start: base + r * width, count: width)) }
     }
-    return out
 }
 
 /// Like ``predictRows`` but hands `fill` blocks of up to `block` consecutive rows, so a forest
