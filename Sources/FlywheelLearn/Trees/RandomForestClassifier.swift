@@ -47,7 +47,12 @@ public struct RandomForestClassifier: Classifier, Hashable {
     /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
-        // Tree-major over blocks of rows: each tree's nodes stay in cache for the whole block.
+        // A few rows (serving): each row walks the trees in pairs, overlapping their cache misses.
+        if x.rows < 16 {
+            let values = predictRows(x.rows, width: classCount, threads: 1) { r, out in predictProbabilities(row: x.row(r), into: out) }
+            return Matrix(rows: x.rows, columns: classCount, values: values)
+        }
+        // Many rows: tree-major over blocks of rows, so each tree's nodes stay in cache for a block.
         let k = classCount
         let scale = 1 / Double(max(trees.count, 1))
         let values = predictBlocks(x.rows, width: k, threads: threadCount) { block, out in
@@ -74,11 +79,20 @@ public struct RandomForestClassifier: Classifier, Hashable {
         for c in 0..<classCount { out[c] = 0 }
         row.withUnsafeBufferPointer { rowBuffer in
             trees.withUnsafeBufferPointer { forest in
-                for t in forest.indices {
-                    let base = forest[t].leaf(for: rowBuffer) * classCount
+                // Trees in pairs, walked in lockstep; sums still in tree order.
+                var t = 0
+                while t < forest.count {
+                    let pair = t + 1 < forest.count
+                    let (la, lb) = pair ? TreeNodes.leaves(forest[t], forest[t + 1], for: rowBuffer) : (forest[t].leaf(for: rowBuffer), 0)
                     forest[t].values.withUnsafeBufferPointer { v in
-                        for c in 0..<classCount { out[c] += v[base + c] }
+                        for c in 0..<classCount { out[c] += v[la * classCount + c] }
                     }
+                    if pair {
+                        forest[t + 1].values.withUnsafeBufferPointer { v in
+                            for c in 0..<classCount { out[c] += v[lb * classCount + c] }
+                        }
+                    }
+                    t += 2
                 }
             }
         }
