@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlywheelCore
+import FlywheelData
 import Foundation
 
 /// Reads `runs log --batch` JSON Lines.
@@ -58,7 +59,7 @@ enum BatchFile {
                 let text: String
                 switch line.value {
                 case .string(let s): text = s
-                case .number(let d): text = Output.number(d)
+                case .number(let d): text = NumberFormatting.shortest(d)  // exact, not the 6-digit display form
                 case .bool(let b): text = String(b)
                 default: throw ValidationError("\(where_): \"value\" must be a string or number")
                 }

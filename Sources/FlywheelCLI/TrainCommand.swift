@@ -64,7 +64,12 @@ struct TrainCommand: AsyncParsableCommand {
         let table = try DataFile.read(data)
         let digest = try Digest.ofFile(at: url).digest
         // A workspace is optional: without one the bundle is simply written.
-        let ws: Workspace? = (try? global.open())
+        let ws: Workspace?
+        do { ws = try global.open() } catch let e as FlywheelError
+            where e.code == .notFound && global.workspace == nil && ProcessInfo.processInfo.environment["FLYWHEEL_WORKSPACE"] == nil
+        {
+            ws = nil  // none found upwards: train without logging; a named or broken workspace is an error
+        }
         if register != nil, ws == nil {
             throw FlywheelError.notFound("--register needs a workspace: run 'flywheel init' or pass --workspace")
         }

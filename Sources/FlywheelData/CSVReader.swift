@@ -24,14 +24,7 @@ public struct CSVReader: Sendable {
 
     /// Reads the file at `url`.
     public func read(contentsOf url: URL) throws -> Table {
-        try read(source: url.lastPathComponent) { consume in
-            guard let h = FileHandle(forReadingAtPath: url.path) else {
-                throw FlywheelError.notFound("cannot read '\(url.path)': no such file or not readable")
-            }
-            defer { try? h.close() }
-            while let chunk = try h.read(upToCount: Self.chunkSize), !chunk.isEmpty { try consume(chunk, false) }
-            try consume(Data(), true)
-        }
+        try read(source: url.lastPathComponent, feed: Self.fileFeed(url))
     }
 
     /// Reads CSV text held in memory.

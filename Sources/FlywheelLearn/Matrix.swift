@@ -34,6 +34,15 @@ public struct Matrix: Hashable, Codable, Sendable {
     /// One row's values.
     public func row(_ r: Int) -> ArraySlice<Double> { values[(r * columns)..<((r + 1) * columns)] }
 
+    /// Each row's column of the largest value; ties go to the lowest index (scikit-learn's argmax).
+    public func argmaxPerRow() -> [Int] {
+        (0..<rows).map { r in
+            var best = 0
+            for c in 1..<Swift.max(columns, 1) where self[r, c] > self[r, best] { best = c }
+            return best
+        }
+    }
+
     /// The rows at `indices`, in that order.
     public func selecting(rows indices: [Int]) -> Matrix {
         var out = [Double]()
@@ -53,14 +62,7 @@ public protocol Classifier: Sendable, Codable {
 
 extension Classifier {
     /// The most probable class of each row (ties go to the lowest index, as scikit-learn's argmax).
-    public func predict(_ x: Matrix) -> [Int] {
-        let p = predictProbabilities(x)
-        return (0..<p.rows).map { r in
-            var best = 0
-            for c in 1..<max(p.columns, 1) where p[r, c] > p[r, best] { best = c }
-            return best
-        }
-    }
+    public func predict(_ x: Matrix) -> [Int] { predictProbabilities(x).argmaxPerRow() }
 }
 
 /// A regressor: learns from rows and numeric targets, answers a value per row.

@@ -67,6 +67,8 @@ import Testing
         let ok = try cli.run("train", "--data", "d.csv", "--target", "label", "--model", "logistic_regression", "--out", "m.fwm")
         #expect(ok.ok, "\(ok.stderr)")
         #expect(ok.stdout.contains("accuracy") && !ok.stdout.contains("run "))
+        let named = try cli.run("train", "--data", "d.csv", "--target", "label", "--out", "m.fwm", "--workspace", dir.appendingPathComponent("nowhere").path)
+        #expect(named.status == 1 && named.stderr.contains("is not a Flywheel workspace"), "\(named.stderr)")
         let reg = try cli.run("train", "--data", "d.csv", "--target", "label", "--out", "m.fwm", "--register", "x")
         #expect(reg.status == 1 && reg.stderr.contains("--register needs a workspace"))
         let badParam = try cli.run("train", "--data", "d.csv", "--target", "label", "--param", "depth=3", "--out", "m.fwm")

@@ -113,13 +113,14 @@ import Testing
         let cli = try CLI.workspace()
         let id = try cli.run("runs", "create", "-e", "b").line
         let lines = (0..<300).map { #"{"metric": "loss", "value": \#(1.0 / Double($0 + 1)), "step": \#($0)}"# }
-            + [#"{"param": "opt", "value": "adam"}"#, #"{"tag": "k", "value": 3}"#]
+            + [#"{"param": "opt", "value": "adam"}"#, #"{"param": "lr", "value": 0.00012345678}"#, #"{"tag": "k", "value": 3}"#]
         let r = try cli.run(["runs", "log", id, "--batch", "-"], stdin: Data(lines.joined(separator: "\n").utf8))
         #expect(r.ok, "\(r.stderr)")
         let h = try #require(try cli.run("runs", "history", id, "loss", "--json").json() as? [Any])
         #expect(h.count == 300)
         let show = try #require(try cli.run("runs", "show", id, "--json").json() as? [String: Any])
         #expect(show.dict("data").dict("params")["opt"] as? String == "adam")
+        #expect(show.dict("data").dict("params")["lr"] as? String == "0.00012345678")  // exact, not rounded for display
         #expect(show.dict("data").dict("tags")["k"] as? String == "3")
 
         let badFile = try cli.write("{\"metric\": \"a\", \"value\": 1}\n{\"metric\": \"a\", \"value\": \"high\"}\n", to: "bad.jsonl")

@@ -49,9 +49,7 @@ public struct Predictor: Sendable {
 
     func answers(_ x: Matrix) -> [Prediction] {
         if let p = bundle.model.predictProbabilities(x), let classes = bundle.classes {
-            return (0..<p.rows).map { r in
-                var best = 0
-                for c in 1..<max(p.columns, 1) where p[r, c] > p[r, best] { best = c }
+            return p.argmaxPerRow().enumerated().map { r, best in
                 var probs: [String: Double] = [:]
                 for (c, name) in classes.enumerated() where c < p.columns { probs[name] = p[r, c] }
                 return Prediction(label: classes[best], probabilities: probs, value: nil)

@@ -179,7 +179,7 @@ public enum Trainer {
         switch y {
         case .classes(let truth, let k):
             guard let p = model.predictProbabilities(x) else { return [:] }
-            let pred = (0..<p.rows).map { r in (0..<p.columns).max { p[r, $0] < p[r, $1] } ?? 0 }
+            let pred = p.argmaxPerRow()
             var m: [String: Double] = [
                 "accuracy": ClassificationMetrics.accuracy(yTrue: truth, yPred: pred),
                 "balanced_accuracy": ClassificationMetrics.balancedAccuracy(yTrue: truth, yPred: pred),
