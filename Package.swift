@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FlywheelRegistry", targets: ["FlywheelRegistry"]),
         .library(name: "FlywheelData", targets: ["FlywheelData"]),
         .library(name: "FlywheelLearn", targets: ["FlywheelLearn"]),
+        .library(name: "FlywheelPipelines", targets: ["FlywheelPipelines"]),
         .library(name: "FlywheelCLI", targets: ["FlywheelCLI"]),
         .library(name: "FlywheelTesting", targets: ["FlywheelTesting"]),
     ],
@@ -53,6 +54,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FlywheelPipelines",
+            dependencies: [
+                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FlywheelTesting",
             dependencies: ["FlywheelCore"],
             swiftSettings: swiftSettings
@@ -60,7 +69,7 @@ let package = Package(
         .target(
             name: "FlywheelCLI",
             dependencies: [
-                "FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelData", "FlywheelLearn",
+                "FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelData", "FlywheelLearn", "FlywheelPipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -97,6 +106,11 @@ let package = Package(
             name: "FlywheelLearnTests",
             dependencies: ["FlywheelCore", "FlywheelData", "FlywheelLearn"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelPipelinesTests",
+            dependencies: ["FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelPipelines", "FlywheelStore", "FlywheelTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlywheelCore
 import FlywheelData
+import FlywheelPipelines
 import Foundation
 import Yams
 
@@ -51,26 +52,6 @@ enum SchemaFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw FlywheelError.notFound("cannot read schema '\(path)': no such file or not readable")
         }
-        let schema: Schema
-        do { schema = try YAMLDecoder().decode(Schema.self, from: text) } catch let e as DecodingError {
-            throw FlywheelError.invalidArgument("schema '\(path)': \(describe(e))")
-        } catch {
-            throw FlywheelError.invalidArgument("schema '\(path)' is not valid YAML: \(error)")
-        }
-        try schema.check()
-        return schema
-    }
-
-    /// A decoding error as the path to the field and what was wrong.
-    static func describe(_ e: DecodingError) -> String {
-        func path(_ ctx: DecodingError.Context) -> String {
-            ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        }
-        switch e {
-        case .keyNotFound(let key, let ctx): return "\(path(ctx)).\(key.stringValue) is required".trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):
-            return "\(path(ctx)): \(ctx.debugDescription)"
-        @unknown default: return "\(e)"
-        }
+        return try SchemaYAML.parse(text, name: path)
     }
 }

@@ -20,7 +20,8 @@ public struct FlywheelCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             InitCommand.self, ExperimentsCommand.self, RunsCommand.self, ArtifactsCommand.self, ModelsCommand.self,
-            LineageCommand.self, DataCommand.self, TrainCommand.self, PredictCommand.self, DemoCommand.self,
+            LineageCommand.self, DataCommand.self, TrainCommand.self, PredictCommand.self, RunCommand.self, PipelinesCommand.self,
+            ComponentsCommand.self, DemoCommand.self,
         ]
     )
 

@@ -22,48 +22,13 @@ struct PredictCommand: AsyncParsableCommand {
 
     func run() async throws {
         let bundle = try await loadBundle()
-        let predictor = Predictor(bundle: bundle)
         let inURL = try DataFile.url(input)
-        let outURL = URL(fileURLWithPath: output)
-        let tmp = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).\(UUID().uuidString).part")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: nil), let handle = try? FileHandle(forWritingTo: tmp) else {
-            throw FlywheelError.invalidArgument("cannot write '\(output)'")
-        }
-        var rows = 0
-        var unseen: [String: Int] = [:]
-        let jsonOut = DataFile.isJSONLines(output)
         let meter = ProgressLine(label: "predicting")
-        do {
-            func write(_ chunk: Table, header: Bool) throws {
-                let (preds, u) = try predictor.predict(table: chunk)
-                unseen.merge(u) { $0 + $1 }
-                var columns = chunk.columns
-                if let classes = bundle.classes {
-                    columns.append(.categorical("prediction", preds.map(\.label)))
-                    for c in classes { columns.append(.numeric("proba_\(c)", preds.map { $0.probabilities?[c] ?? .nan })) }
-                } else {
-                    columns.append(.numeric("prediction", preds.map { $0.value ?? .nan }))
-                }
-                let t = try Table(columns: columns)
-                var data = jsonOut ? try JSONLines.data(t) : CSVWriter.data(t)
-                if !jsonOut, !header, let nl = data.firstIndex(of: UInt8(ascii: "\n")) { data = data[(nl + 1)...] }
-                try handle.write(contentsOf: data)
-                rows += chunk.rowCount
-                meter.update("\(rows) rows")
-            }
-            if DataFile.isJSONLines(input) {
-                try write(try JSONLines.read(contentsOf: inURL), header: true)
-            } else {
-                try CSVReader().forEachChunk(contentsOf: inURL) { chunk, first in try write(chunk, header: first == 0) }
-            }
-            try handle.close()
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
-        }
+        let summary = try BatchPrediction.run(
+            bundle, input: inURL, inputIsJSONLines: DataFile.isJSONLines(input), output: URL(fileURLWithPath: output),
+            outputIsJSONLines: DataFile.isJSONLines(output)) { meter.update("\($0) rows") }
         meter.finish()
-        guard rename(tmp.path, outURL.path) == 0 else { throw FlywheelError.invalidArgument("cannot write '\(output)'") }
+        let rows = summary.rows, unseen = summary.unseen
         Output.note("predicted \(rows) rows into \(output)")
         for (c, n) in unseen.sorted(by: { $0.key < $1.key }) { Output.note("  \(n) values of '\(c)' were categories unseen in training (encoded as missing)") }
     }

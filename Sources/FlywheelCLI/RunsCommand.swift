@@ -13,5 +13,5 @@ struct RunsCommand: AsyncParsableCommand {
               flywheel runs log $id --metric acc=0.93 --step 1
               flywheel runs end $id
             """),
-        subcommands: [Create.self, Log.self, End.self, List.self, Show.self, Compare.self, History.self])
+        subcommands: [Create.self, Log.self, End.self, List.self, Show.self, Compare.self, History.self, Resume.self])
 }

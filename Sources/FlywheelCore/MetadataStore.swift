@@ -64,4 +64,20 @@ public protocol MetadataStore: Sendable {
     func addLineage(_ edges: [LineageEdge]) async throws
     /// Edges that end at `ref` (upstream) or start from it (downstream).
     func lineage(of ref: ResourceRef, direction: LineageDirection) async throws -> [LineageEdge]
+
+    // MARK: Pipelines
+    func createPipelineRun(_ run: PipelineRun) async throws
+    func updatePipelineRun(id: PipelineRunID, status: PipelineRunStatus, endTime: Timestamp?) async throws
+    func pipelineRun(id: PipelineRunID) async throws -> PipelineRun?
+    /// Newest first; `pipeline` nil lists every pipeline's runs.
+    func listPipelineRuns(pipeline: String?, limit: Int) async throws -> [PipelineRun]
+    /// Inserts an attempt, or replaces the one with the same run, step and attempt number.
+    func recordStepAttempt(_ attempt: StepAttempt) async throws
+    /// A run's attempts in the order they started (step, then attempt, breaking ties).
+    func stepAttempts(pipelineRunID: PipelineRunID) async throws -> [StepAttempt]
+    /// The newest succeeded attempt, in any run, whose cache key is `key`.
+    func cachedStep(key: String) async throws -> StepAttempt?
+    /// Claims a trigger key (a file's digest, an event's dedupe key, a schedule's fire time) once:
+    /// true for the first caller, false for every later one, across processes.
+    func claimTrigger(_ key: String, pipeline: String, at time: Timestamp) async throws -> Bool
 }

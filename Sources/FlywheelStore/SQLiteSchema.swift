@@ -124,6 +124,49 @@ enum SQLiteSchema {
                 CREATE INDEX lineage_by_target ON lineage_edges(target);
                 """)
         }
+        m.registerMigration("v2: pipelines") { db in
+            try db.execute(sql: """
+                CREATE TABLE pipeline_runs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    pipeline TEXT NOT NULL,
+                    spec_digest TEXT NOT NULL,
+                    spec_path TEXT NOT NULL,
+                    params TEXT NOT NULL DEFAULT '{}',
+                    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+                    trigger TEXT NOT NULL,
+                    start_time INTEGER NOT NULL,
+                    end_time INTEGER,
+                    resumed_from TEXT REFERENCES pipeline_runs(id),
+                    tracking_run_id TEXT REFERENCES runs(id)
+                ) WITHOUT ROWID;
+                CREATE INDEX pipeline_runs_by_pipeline ON pipeline_runs(pipeline, start_time);
+                CREATE INDEX pipeline_runs_by_time ON pipeline_runs(start_time);
+                CREATE TABLE step_attempts (
+                    pipeline_run_id TEXT NOT NULL REFERENCES pipeline_runs(id) ON DELETE CASCADE,
+                    step TEXT NOT NULL,
+                    attempt INTEGER NOT NULL CHECK (attempt >= 1),
+                    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped', 'cancelled', 'timed_out')),
+                    start_time INTEGER NOT NULL,
+                    end_time INTEGER,
+                    exit_code INTEGER,
+                    cache_hit INTEGER NOT NULL DEFAULT 0 CHECK (cache_hit IN (0, 1)),
+                    cache_key TEXT,
+                    inputs TEXT NOT NULL DEFAULT '{}',
+                    outputs TEXT NOT NULL DEFAULT '{}',
+                    log_digest TEXT,
+                    message TEXT,
+                    run_id TEXT REFERENCES runs(id),
+                    PRIMARY KEY (pipeline_run_id, step, attempt)
+                ) WITHOUT ROWID;
+                CREATE INDEX step_attempts_by_cache_key ON step_attempts(cache_key, end_time) WHERE status = 'succeeded';
+                -- One row per trigger fired: a file's digest, an event's dedupe key, a schedule's time.
+                CREATE TABLE trigger_claims (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    pipeline TEXT NOT NULL,
+                    claimed_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

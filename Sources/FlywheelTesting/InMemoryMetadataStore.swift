@@ -15,6 +15,9 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var aliasTable: [String: [String: Int]] = [:]
     private var events: [String: [RegistryEvent]] = [:]
     private var edges: [LineageEdge] = []
+    private var pipelineRuns: [PipelineRunID: PipelineRun] = [:]
+    private var attempts: [PipelineRunID: [StepAttempt]] = [:]
+    private var claims: Set<String> = []
 
     public init() {}
 
@@ -245,5 +248,52 @@ public actor InMemoryMetadataStore: MetadataStore {
                 (a.createdAt.millisecondsSince1970, a.source.description, a.target.description, a.relation)
                     < (b.createdAt.millisecondsSince1970, b.source.description, b.target.description, b.relation)
             }
+    }
+
+    // MARK: Pipelines
+
+    public func createPipelineRun(_ run: PipelineRun) throws {
+        guard pipelineRuns[run.id] == nil else { throw FlywheelError.alreadyExists("pipeline run \(run.id) already exists") }
+        if let r = run.resumedFrom, pipelineRuns[r] == nil { throw FlywheelError.notFound("pipeline run \(r) not found") }
+        if let t = run.trackingRunID, runs[t] == nil { throw FlywheelError.notFound("run \(t) not found") }
+        pipelineRuns[run.id] = run
+    }
+
+    public func updatePipelineRun(id: PipelineRunID, status: PipelineRunStatus, endTime: Timestamp?) throws {
+        guard var r = pipelineRuns[id] else { throw FlywheelError.notFound("pipeline run \(id) not found") }
+        r.status = status
+        r.endTime = endTime
+        pipelineRuns[id] = r
+    }
+
+    public func pipelineRun(id: PipelineRunID) -> PipelineRun? { pipelineRuns[id] }
+
+    public func listPipelineRuns(pipeline: String?, limit: Int) -> [PipelineRun] {
+        let all = pipelineRuns.values.filter { pipeline == nil || $0.pipeline == pipeline }
+        return Array(all.sorted { ($0.startTime, $0.id) > ($1.startTime, $1.id) }.prefix(max(limit, 0)))
+    }
+
+    public func recordStepAttempt(_ a: StepAttempt) throws {
+        guard pipelineRuns[a.pipelineRunID] != nil else { throw FlywheelError.notFound("pipeline run \(a.pipelineRunID) not found") }
+        var list = attempts[a.pipelineRunID] ?? []
+        if let i = list.firstIndex(where: { $0.step == a.step && $0.attempt == a.attempt }) { list[i] = a } else { list.append(a) }
+        attempts[a.pipelineRunID] = list
+    }
+
+    public func stepAttempts(pipelineRunID: PipelineRunID) -> [StepAttempt] {
+        (attempts[pipelineRunID] ?? []).sorted { ($0.startTime, $0.step, $0.attempt) < ($1.startTime, $1.step, $1.attempt) }
+    }
+
+    public func cachedStep(key: String) -> StepAttempt? {
+        let hits = attempts.values.joined().filter { $0.cacheKey == key && $0.status == .succeeded }
+        return hits.min { a, b in
+            let ea = a.endTime ?? a.startTime, eb = b.endTime ?? b.startTime
+            if ea != eb { return ea > eb }
+            return (a.pipelineRunID, a.step, a.attempt) < (b.pipelineRunID, b.step, b.attempt)
+        }
+    }
+
+    public func claimTrigger(_ key: String, pipeline: String, at time: Timestamp) -> Bool {
+        claims.insert(key).inserted
     }
 }

@@ -255,3 +255,41 @@ public enum Trainer {
         }
     }
 }
+
+extension Trainer {
+    /// Scores a fitted bundle on a labelled table (the target column the bundle was trained for):
+    /// the same metrics training reports on its held-out rows. Rows with a missing target are left out.
+    public static func evaluate(_ bundle: ModelBundle, on table: Table) throws -> [String: Double] {
+        let target = try table.requireColumn(bundle.target)
+        let rows = (0..<table.rowCount).filter { !target.isMissing($0) }
+        guard !rows.isEmpty else { throw FlywheelError.invalidArgument("the target '\(bundle.target)' has no values to evaluate against") }
+        let data = table.selecting(rows: rows)
+        let truth = try data.requireColumn(bundle.target)
+        let y: Targets
+        switch bundle.task {
+        case .classification:
+            let classes = bundle.classes ?? []
+            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+            var labels: [Int] = []
+            labels.reserveCapacity(data.rowCount)
+            for r in 0..<data.rowCount {
+                let text = truth.text(r) ?? ""
+                guard let i = index[text] else {
+                    throw FlywheelError.invalidArgument(
+                        "label '\(text)' in '\(bundle.target)' was not a class in training (classes: \(classes.joined(separator: ", ")))")
+                }
+                labels.append(i)
+            }
+            y = .classes(labels, classes.count)
+        case .regression:
+            guard case .numeric(let v) = truth.storage else {
+                throw FlywheelError.invalidArgument("the target '\(bundle.target)' must be numeric for a regression model")
+            }
+            y = .values(v)
+        }
+        let x = try bundle.preprocessor.transform(data).matrix
+        var m = try evaluate(bundle.model, x, y)
+        m["rows"] = Double(data.rowCount)
+        return m
+    }
+}
