@@ -33,13 +33,13 @@ public struct PipelineChecker {
         guard let root = ref.first else { return .failure(.invalidArgument("empty reference")) }
         switch root {
         case "params":
-            guard ref.count == 2 else { return .failure(.invalidArgument("'\(ref.joined(separator: "."))': write params.NAME")) }
+            guard ref.count >= 2 else { return .failure(.invalidArgument("'\(ref.joined(separator: "."))': write params.NAME")) }
             guard let p = spec.param(ref[1]) else {
                 let known = spec.params.map(\.name)
                 return .failure(.invalidArgument(
                     "unknown param '\(ref[1])'" + (known.isEmpty ? "; the pipeline declares no params" : "; declared: \(known.joined(separator: ", "))")))
             }
-            return .success(p.type)
+            return .success(ref.count > 2 ? .any : p.type)
         case "steps":
             guard ref.count >= 4, ref[2] == "outputs" else {
                 return .failure(.invalidArgument("'\(ref.joined(separator: "."))': write steps.STEP.outputs.NAME"))

@@ -12,8 +12,8 @@ struct ValueResolver: Sendable {
     func resolve(reference r: [String], item: PipelineValue?) async throws -> PipelineValue {
         switch r.first {
         case "params":
-            guard r.count == 2, let v = params[r[1]] else { throw FlywheelError.invalidArgument("unknown param '\(r.dropFirst().joined(separator: "."))'") }
-            return .value(v)
+            guard r.count >= 2, let v = params[r[1]] else { throw FlywheelError.invalidArgument("unknown param '\(r.dropFirst().joined(separator: "."))'") }
+            return try await descend(.value(v), into: Array(r.dropFirst(2)), what: r.joined(separator: "."))
         case "steps":
             guard r.count >= 4, let step = outputs[r[1]] else {
                 throw FlywheelError.invalidArgument("step '\(r.count > 1 ? r[1] : "")' has not produced outputs")
