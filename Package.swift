@@ -111,6 +111,7 @@ let package = Package(
         .testTarget(
             name: "FlywheelPipelinesTests",
             dependencies: ["FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelPipelines", "FlywheelStore", "FlywheelTesting"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -211,8 +211,9 @@ public struct PipelineSpecParser {
             } else {
                 let d = Self.json(v)
                 p.defaultValue = d
-                p.type = PortType.of(d) == .integer ? .number : PortType.of(d)
-                if case .number(let x) = d, x == x.rounded() { p.type = .integer }
+                p.type = PortType.of(d)
+                // 100 is an integer param, 0.0 or 1e-3 a number one, as written.
+                if case .number = d { p.type = v.int != nil ? .integer : .number }
             }
             out.append(p)
         }

@@ -56,7 +56,9 @@ struct ValidateComponent: Component {
         context.log(report.isValid ? "\(report.rows) rows fit the schema" : "\(report.anomalies.count) anomalies in \(report.rows) rows")
         if !report.isValid && inputs.bool("fail_on_anomaly", default: true) {
             throw FlywheelError.failedPrecondition(
-                "the data breaks the schema: " + report.anomalies.prefix(5).map(\.message).joined(separator: "; ")
+                "the data breaks the schema: " + report.anomalies.prefix(5).map { a in
+                    a.message + (a.examples.isEmpty ? "" : " (e.g. \(a.examples.prefix(3).joined(separator: ", ")))")
+                }.joined(separator: "; ")
                     + (report.anomalies.count > 5 ? "; and \(report.anomalies.count - 5) more" : ""))
         }
         return [
