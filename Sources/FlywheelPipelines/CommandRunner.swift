@@ -23,52 +23,19 @@ public struct CommandOutcome: Sendable, Hashable {
 public enum CommandRunner {
     /// Seconds between SIGTERM and SIGKILL when stopping a group.
     static let grace: Double = 2
+    static let spawnLock = NSLock()
 
     public static func run(
         _ command: String, in directory: URL, environment: [String: String], timeout: Double?,
         log: URL, onLine: @escaping @Sendable (String) -> Void
     ) async throws -> CommandOutcome {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw FlywheelError.internal("pipe() failed: \(String(cString: strerror(errno)))") }
-        let readEnd = fds[0], writeEnd = fds[1]
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        posix_spawn_file_actions_addclose(&actions, writeEnd)
-        posix_spawn_file_actions_addclose(&actions, readEnd)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         // glibc's posix_spawn_file_actions_addchdir_np is not visible to Swift here, so the shell
         // changes directory itself before the command (in the same shell, so nothing else changes).
         let argv = ["/bin/sh", "-c", "cd \(PathRenderer.quote(directory.path)) || exit 125\n" + command]
         let envp = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        var spawnedPID: pid_t = 0
-        let spawned = withCStrings(argv) { a in
-            withCStrings(envp) { e in posix_spawn(&spawnedPID, "/bin/sh", &actions, &attributes, a, e) }
-        }
-        close(writeEnd)
-        guard spawned == 0 else {
-            close(readEnd)
-            throw FlywheelError.internal("could not start /bin/sh: \(String(cString: strerror(spawned)))")
-        }
-
-        let pid = spawnedPID
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)
+        let (pid, readEnd) = try spawnLock.withLock { try spawn(argv, envp) }
         let stopper = GroupStopper(pid: pid)
 
         // The reader and the waiter block, so they run on Dispatch threads.
@@ -99,6 +66,59 @@ public enum CommandRunner {
         let signal = status & 0x7f
         let code = signal == 0 ? Int((status >> 8) & 0xff) : 128 + Int(signal)
         return CommandOutcome(exitCode: code, timedOut: stopper.timedOut, cancelled: stopper.cancelled)
+    }
+
+    /// Starts the shell with stdout and stderr on a new pipe; returns its pid and the pipe's read end.
+    /// Pipes are made close-on-exec and spawned under one lock, so a step started at the same
+    /// time never inherits this one's pipe (its reader would then wait for that other step).
+    static func spawn(_ argv: [String], _ envp: [String]) throws -> (pid_t, Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw FlywheelError.internal("pipe() failed: \(String(cString: strerror(errno)))") }
+        let readEnd = fds[0], writeEnd = fds[1]
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
+        closeInheritedDescriptorsOnExec()
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t(), none = sigset_t()
+        sigfillset(&all)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var pid: pid_t = 0
+        let spawned = withCStrings(argv) { a in
+            withCStrings(envp) { e in posix_spawn(&pid, "/bin/sh", &actions, &attributes, a, e) }
+        }
+        close(writeEnd)
+        guard spawned == 0 else {
+            close(readEnd)
+            throw FlywheelError.internal("could not start /bin/sh: \(String(cString: strerror(spawned)))")
+        }
+        return (pid, readEnd)
+    }
+
+    /// Marks every descriptor above stderr close-on-exec: whatever this process inherited (a
+    /// caller's pipes) must not leak into steps, or an orphaned step would hold the caller's
+    /// pipe open after Flywheel is gone.
+    static func closeInheritedDescriptorsOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for e in entries {
+            guard let fd = Int32(e), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// Reads the pipe to its end, writing everything to the log and each line to `onLine`.

@@ -192,9 +192,12 @@ public struct PipelineExecutor: Sendable {
         let failed = state.values.contains { $0 == .failed || $0 == .timedOut }
         let final: PipelineRunStatus = cancelled ? .cancelled : failed ? .failed : .succeeded
         let end = clock.now()
-        try? await store.updatePipelineRun(id: run.id, status: final, endTime: end)
-        if let t = run.trackingRunID {
-            try? await tracking.endRun(t, status: final == .succeeded ? .finished : final == .cancelled ? .killed : .failed)
+        let (store, tracking) = (self.store, self.tracking)
+        await uncancelled {
+            try? await store.updatePipelineRun(id: run.id, status: final, endTime: end)
+            if let t = run.trackingRunID {
+                try? await tracking.endRun(t, status: final == .succeeded ? .finished : final == .cancelled ? .killed : .failed)
+            }
         }
         try? FileManager.default.removeItem(at: context.workDir)
         events(.runFinished(run.id, status: final))
@@ -237,8 +240,11 @@ public struct PipelineExecutor: Sendable {
 
     private func recordSkip(_ c: RunContext, _ step: String, attempt: Int, _ message: String) async {
         let now = clock.now()
-        try? await store.recordStepAttempt(StepAttempt(
-            pipelineRunID: c.run.id, step: step, attempt: attempt, status: .skipped, startTime: now, endTime: now, message: message))
+        let store = self.store
+        await uncancelled {
+            try? await store.recordStepAttempt(StepAttempt(
+                pipelineRunID: c.run.id, step: step, attempt: attempt, status: .skipped, startTime: now, endTime: now, message: message))
+        }
         c.events(.stepFinished(step: step, attempt: attempt, status: .skipped, seconds: 0, cacheHit: false, message: message))
     }
 
@@ -486,12 +492,17 @@ public struct PipelineExecutor: Sendable {
                 try? h.close()
             }
         }
-        record.logDigest = try? await blobs.put(contentsOf: logURL).digest
         record.status = result.status
         record.outputs = result.outputs.mapValues { Self.record($0, type: nil) }
         record.endTime = clock.now()
         record.message = result.message
-        try? await store.recordStepAttempt(record)
+        // A cancelled run still records how its steps ended (the store may refuse work from a cancelled task).
+        let (store, blobs, final) = (self.store, self.blobs, record)
+        await uncancelled {
+            var r = final
+            r.logDigest = try? await blobs.put(contentsOf: logURL).digest
+            try? await store.recordStepAttempt(r)
+        }
         if result.status == .succeeded { try? FileManager.default.removeItem(at: dir) }
         return result
     }
@@ -545,6 +556,12 @@ public struct PipelineExecutor: Sendable {
             return (.file(url, port.type, digest), .object(["path": .string(path), "digest": .string(digest.description)]))
         }
     }
+}
+
+/// Runs `body` where the caller's cancellation does not reach, for the bookkeeping that must
+/// happen however a run ends.
+func uncancelled(_ body: @escaping @Sendable () async -> Void) async {
+    await Task.detached { await body() }.value
 }
 
 /// Thrown when a component step runs past its timeout.
