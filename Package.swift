@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlywheelCLITests",
-            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelCLI", "flywheel"],
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelCLI", "flywheel", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ]

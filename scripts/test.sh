@@ -17,5 +17,13 @@ if ((${#missing[@]})); then
     fi
 fi
 
+# The Kubeflow compiler's output is checked with the real kfp package, from PyPI into a venv.
+KFP_VERSION=2.17.3
+if ! .venv-kfp/bin/python -c "import kfp, yaml, sys; sys.exit(kfp.__version__ != '$KFP_VERSION')" >/dev/null 2>&1; then
+    rm -rf .venv-kfp
+    python3 -m venv .venv-kfp
+    .venv-kfp/bin/pip install -q --disable-pip-version-check "kfp==$KFP_VERSION" pyyaml
+fi
+
 swift build --build-tests
 swift test --skip-build

@@ -13,7 +13,7 @@ struct PipelinesCommand: AsyncParsableCommand {
             with 'flywheel pipelines check FILE', run it with 'flywheel run FILE', list the
             components with 'flywheel components list'.
             """),
-        subcommands: [Check.self, Runs.self])
+        subcommands: [Check.self, Runs.self, Compile.self])
 }
 
 /// Reads and checks a spec file, printing every problem as FILE:LINE:COLUMN: message.

@@ -132,7 +132,7 @@ public struct PipelineExecutor: Sendable {
 
     // MARK: The run loop
 
-    private func execute(
+    func execute(
         _ run: PipelineRun, spec: PipelineSpec, experiment: ExperimentID, reuse: [String: [String: StepOutput]],
         firstAttempt: [String: Int], options: ExecutionOptions, events: @escaping @Sendable (PipelineEvent) -> Void
     ) async throws -> PipelineRun {
@@ -160,7 +160,7 @@ public struct PipelineExecutor: Sendable {
                     guard ups.allSatisfy({ state[$0]?.isTerminal == true }) else { continue }
                     if let bad = ups.first(where: { state[$0] != .succeeded }) {
                         state[s.name] = .skipped
-                        let why = "skipped: it needs '\(bad)', which \(state[bad] == .skipped ? "was skipped" : "did not succeed")"
+                        let why = "it needs '\(bad)', which \(state[bad] == .skipped ? "was skipped" : "did not succeed")"
                         await recordSkip(context, s.name, attempt: firstAttempt[s.name] ?? 1, why)
                         continue
                     }
@@ -257,7 +257,7 @@ public struct PipelineExecutor: Sendable {
             if let cond = s.condition {
                 let v = try await resolver.evaluate(cond, item: nil)
                 if !v.isTruthy {
-                    await recordSkip(c, s.name, attempt: firstAttempt, "skipped: its condition is false")
+                    await recordSkip(c, s.name, attempt: firstAttempt, "its condition is false")
                     return (.skipped, [:])
                 }
             }
@@ -346,15 +346,16 @@ public struct PipelineExecutor: Sendable {
         var message: String?
     }
 
-    private func attemptOnce(_ s: StepSpec, name: String, attempt: Int, item: PipelineValue?, context c: RunContext,
+    func attemptOnce(_ s: StepSpec, name: String, attempt: Int, item: PipelineValue?, context c: RunContext,
                              resolver: ValueResolver, started: Timestamp) async -> AttemptResult {
         var record = StepAttempt(pipelineRunID: c.run.id, step: name, attempt: attempt, status: .running, startTime: started)
         let dir = c.workDir.appendingPathComponent(name).appendingPathComponent(String(attempt))
+        let logURL = dir.appendingPathComponent(Self.stepFolder).appendingPathComponent("step.log")
         let log = LogCollector(step: name, events: c.events)
         var result = AttemptResult(status: .failed)
         do {
             try? FileManager.default.removeItem(at: dir)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(Self.stepFolder), withIntermediateDirectories: true)
             // Every reference the step reads, resolved: the cache key and the record use these.
             var refs: [String: JSONValue] = [:]
             for r in s.references where r.first != "outputs" {
@@ -426,9 +427,11 @@ public struct PipelineExecutor: Sendable {
                 }
                 result.status = .succeeded
             case .run(let command):
-                let outDir = dir.appendingPathComponent("out"), inDir = dir.appendingPathComponent("in")
+                let own = dir.appendingPathComponent(Self.stepFolder)
+                let outDir = own.appendingPathComponent("out"), inDir = own.appendingPathComponent("in")
                 try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
                 try FileManager.default.createDirectory(at: inDir, withIntermediateDirectories: true)
+                try linkWorkspace(into: dir)
                 let renderer = PathRenderer(blobs: blobs, inDir: inDir, outDir: outDir)
                 let text = try await resolver.render(command, item: item, renderer: renderer)
                 var env = ProcessInfo.processInfo.environment.merging(c.options.environment) { $1 }
@@ -446,7 +449,7 @@ public struct PipelineExecutor: Sendable {
                     record.runID = child.id
                 }
                 let outcome = try await CommandRunner.run(
-                    text, in: dir, environment: env, timeout: s.timeout, log: dir.appendingPathComponent("step.log"),
+                    text, in: dir, environment: env, timeout: s.timeout, log: logURL,
                     onLine: { log.line($0, echoOnly: true) })
                 record.exitCode = outcome.exitCode
                 if let r = record.runID { try? await tracking.endRun(r, status: outcome.exitCode == 0 ? .finished : .failed) }
@@ -484,7 +487,6 @@ public struct PipelineExecutor: Sendable {
             if let m = result.message { log.line("error: \(m)") }
         }
         // The log file holds the command's output; component lines are collected in memory.
-        let logURL = dir.appendingPathComponent("step.log")
         if !FileManager.default.fileExists(atPath: logURL.path) { try? Data(log.text.utf8).write(to: logURL) } else if !log.text.isEmpty {
             if let h = try? FileHandle(forWritingTo: logURL) {
                 _ = try? h.seekToEnd()
@@ -507,12 +509,24 @@ public struct PipelineExecutor: Sendable {
         return result
     }
 
+    /// Flywheel's own files in a work folder (inputs, outputs, the log), apart from the step's.
+    static let stepFolder = ".flywheel-step"
+
+    /// A command step runs in a fresh folder, but relative paths (`python3 scripts/x.py`,
+    /// `data/in.csv`) must still reach the workspace: its top-level entries are linked in.
+    private func linkWorkspace(into dir: URL) throws {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: workspaceRoot.path)) ?? [] where entry != ".flywheel" && entry != Self.stepFolder {
+            try? fm.createSymbolicLink(at: dir.appendingPathComponent(entry), withDestinationURL: workspaceRoot.appendingPathComponent(entry))
+        }
+    }
+
     /// Resolves `with:` into what the component receives (files on disk) and what is recorded (digests).
     private func resolveInputs(_ s: StepSpec, component: any Component, item: PipelineValue?, resolver: ValueResolver,
                                dir: URL) async throws -> (inputs: ComponentInputs, recorded: [String: JSONValue]) {
         var values: [String: ResolvedInput] = [:]
         var recorded: [String: JSONValue] = [:]
-        let inDir = dir.appendingPathComponent("in")
+        let inDir = dir.appendingPathComponent(Self.stepFolder).appendingPathComponent("in")
         try FileManager.default.createDirectory(at: inDir, withIntermediateDirectories: true)
         for port in component.inputs {
             let given: PipelineValue

@@ -278,7 +278,13 @@ public struct PipelineSpecParser {
             } else if let s = scalarString(n) {
                 // `if:` may be written with or without the ${{ }}.
                 let text = s.contains("${{") ? s : "${{ \(s) }}"
-                do { step.condition = try Template(parsing: text) } catch let e as FlywheelError { report(n, "step '\(name)': if: \(e.message)") } catch {}
+                do {
+                    let t = try Template(parsing: text)
+                    if t.soleExpression == nil {
+                        report(n, "step '\(name)': if: must be one expression, e.g. \"params.x > 0.3\" or \"${{ params.x > 0.3 }}\", not text around ${{ }}")
+                    }
+                    step.condition = t
+                } catch let e as FlywheelError { report(n, "step '\(name)': if: \(e.message)") } catch {}
             } else { report(n, "step '\(name)': 'if' must be an expression") }
         }
         if let n = m["retry"] { step.retry = parseRetry(n, step: name) }

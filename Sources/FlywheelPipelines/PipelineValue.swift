@@ -127,6 +127,9 @@ public enum PipelineValue: Hashable, Sendable {
 
     private var isText: Bool { if case .value(.string) = self { true } else { false } }
 
+    /// The recorded form as compact JSON.
+    public var textJSON: String { canonical }
+
     /// The value as text: how it appears when interpolated into a longer string.
     public var text: String {
         switch self {

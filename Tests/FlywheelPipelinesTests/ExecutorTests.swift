@@ -238,7 +238,7 @@ final class EventLog: @unchecked Sendable {
               b: {run: "true", needs: a}
               c: {run: "true", if: "params.n > 2 and not params.go"}
             """)
-        #expect(o.last("a")?.status == .skipped && o.last("a")?.message == "skipped: its condition is false")
+        #expect(o.last("a")?.status == .skipped && o.last("a")?.message == "its condition is false")
         #expect(o.last("b")?.status == .skipped)
         #expect(o.last("c")?.status == .succeeded)
         #expect(o.run.status == .succeeded)

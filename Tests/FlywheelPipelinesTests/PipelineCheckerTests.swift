@@ -113,6 +113,11 @@ import Testing
         #expect(try await resolver.evaluate(e, item: nil).isTruthy == expected)
     }
 
+    @Test func aConditionIsOneExpression() {
+        let p = problems("pipeline: e\nparams: {x: 1}\nsteps:\n  s: {run: 'true', if: \"${{ params.x }} > 0\"}\n")
+        #expect(p.count == 1 && p[0].location?.line == 4 && p[0].message.contains("if: must be one expression"))
+    }
+
     @Test func badExpressionsSayWhere() {
         #expect(throws: FlywheelError.self) { try Expression.parse("a ==") }
         #expect(throws: FlywheelError.self) { try Template(parsing: "x ${{ a") }
