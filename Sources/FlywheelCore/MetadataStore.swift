@@ -80,4 +80,10 @@ public protocol MetadataStore: Sendable {
     /// Claims a trigger key (a file's digest, an event's dedupe key, a schedule's fire time) once:
     /// true for the first caller, false for every later one, across processes.
     func claimTrigger(_ key: String, pipeline: String, at time: Timestamp) async throws -> Bool
+    /// Queues an event; false (and nothing queued) when an event with this dedupe key was submitted before.
+    func submitEvent(_ event: PipelineTriggerEvent) async throws -> Bool
+    /// Events not yet consumed, oldest first.
+    func pendingEvents(limit: Int) async throws -> [PipelineTriggerEvent]
+    /// Marks an event handled; false when another scheduler got there first.
+    func consumeEvent(id: Int64, at time: Timestamp) async throws -> Bool
 }

@@ -127,3 +127,26 @@ public struct StepAttempt: Hashable, Codable, Sendable {
         self.runID = runID
     }
 }
+
+/// An event that starts the pipelines listening for its name (`on: [{event: NAME}]`).
+public struct PipelineTriggerEvent: Hashable, Codable, Sendable {
+    /// Assigned by the store (0 before).
+    public var id: Int64
+    public var name: String
+    /// A second submission with the same key is ignored, so at-least-once delivery is safe.
+    public var dedupeKey: String
+    /// Params for the runs it starts.
+    public var params: [String: String]
+    public var submittedAt: Timestamp
+    public var consumedAt: Timestamp?
+
+    public init(id: Int64 = 0, name: String, dedupeKey: String, params: [String: String] = [:], submittedAt: Timestamp,
+                consumedAt: Timestamp? = nil) {
+        self.id = id
+        self.name = name
+        self.dedupeKey = dedupeKey
+        self.params = params
+        self.submittedAt = submittedAt
+        self.consumedAt = consumedAt
+    }
+}

@@ -128,4 +128,33 @@ extension SQLiteMetadataStore {
             return db.changesCount == 1
         }
     }
+
+    public func submitEvent(_ e: PipelineTriggerEvent) async throws -> Bool {
+        let params = try JSONCoding.encode(e.params)
+        return try await write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO pipeline_events (name, dedupe_key, params, submitted_at) VALUES (?, ?, ?, ?)",
+                arguments: [e.name, e.dedupeKey, params, e.submittedAt.millisecondsSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func pendingEvents(limit: Int) async throws -> [PipelineTriggerEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM pipeline_events WHERE consumed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+                PipelineTriggerEvent(
+                    id: row["id"], name: row["name"], dedupeKey: row["dedupe_key"],
+                    params: try JSONCoding.decode([String: String].self, row["params"]),
+                    submittedAt: Timestamp(millisecondsSince1970: row["submitted_at"]))
+            }
+        }
+    }
+
+    public func consumeEvent(id: Int64, at time: Timestamp) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE pipeline_events SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL",
+                           arguments: [time.millisecondsSince1970, id])
+            return db.changesCount == 1
+        }
+    }
 }

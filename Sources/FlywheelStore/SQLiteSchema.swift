@@ -159,6 +159,17 @@ enum SQLiteSchema {
                     PRIMARY KEY (pipeline_run_id, step, attempt)
                 ) WITHOUT ROWID;
                 CREATE INDEX step_attempts_by_cache_key ON step_attempts(cache_key, end_time) WHERE status = 'succeeded';
+                -- Events submitted for pipelines that start 'on: [{event: NAME}]'; the dedupe key makes
+                -- a second delivery of the same event a no-op.
+                CREATE TABLE pipeline_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL,
+                    dedupe_key TEXT NOT NULL UNIQUE,
+                    params TEXT NOT NULL DEFAULT '{}',
+                    submitted_at INTEGER NOT NULL,
+                    consumed_at INTEGER
+                );
+                CREATE INDEX pipeline_events_pending ON pipeline_events(id) WHERE consumed_at IS NULL;
                 -- One row per trigger fired: a file's digest, an event's dedupe key, a schedule's time.
                 CREATE TABLE trigger_claims (
                     key TEXT PRIMARY KEY NOT NULL,

@@ -18,6 +18,7 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var pipelineRuns: [PipelineRunID: PipelineRun] = [:]
     private var attempts: [PipelineRunID: [StepAttempt]] = [:]
     private var claims: Set<String> = []
+    private var triggerEvents: [PipelineTriggerEvent] = []
 
     public init() {}
 
@@ -295,5 +296,24 @@ public actor InMemoryMetadataStore: MetadataStore {
 
     public func claimTrigger(_ key: String, pipeline: String, at time: Timestamp) -> Bool {
         claims.insert(key).inserted
+    }
+
+    public func submitEvent(_ e: PipelineTriggerEvent) -> Bool {
+        guard !triggerEvents.contains(where: { $0.dedupeKey == e.dedupeKey }) else { return false }
+        var stored = e
+        stored.id = Int64(triggerEvents.count + 1)
+        stored.consumedAt = nil
+        triggerEvents.append(stored)
+        return true
+    }
+
+    public func pendingEvents(limit: Int) -> [PipelineTriggerEvent] {
+        Array(triggerEvents.filter { $0.consumedAt == nil }.prefix(max(limit, 0)))
+    }
+
+    public func consumeEvent(id: Int64, at time: Timestamp) -> Bool {
+        guard let i = triggerEvents.firstIndex(where: { $0.id == id }), triggerEvents[i].consumedAt == nil else { return false }
+        triggerEvents[i].consumedAt = time
+        return true
     }
 }

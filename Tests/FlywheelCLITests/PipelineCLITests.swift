@@ -180,4 +180,30 @@ import Glibc
         let again = try cli.run("runs", "resume", id)
         #expect(again.status == 1 && again.stderr.contains("succeeded: there is nothing to resume"))
     }
+
+    @Test func theSchedulerStartsRunsForFilesAndEventsOnce() throws {
+        let cli = try CLI.workspace()
+        let seen = cli.cwd.appendingPathComponent("seen.txt")
+        _ = try cli.write("""
+            pipeline: ingest
+            params: {file: none}
+            on: [{files: "incoming/*.csv"}, {event: retrain}]
+            steps:
+              note: {run: "echo ${{ params.file }} >> \(seen.path)"}
+            """, to: "ingest.yaml")
+        _ = try cli.write("a\n1\n", to: "incoming/one.csv")
+        let first = try cli.run("scheduler", "--once")
+        #expect(first.ok, "\(first.stderr)")
+        #expect(first.stdout.contains("watching ingest (") && first.stdout.contains("files incoming/*.csv, event retrain"))
+        #expect(first.stdout.contains("starting ingest: files incoming/one.csv"))
+        #expect(try cli.run("scheduler", "--once").stdout.contains("starting") == false)
+        let submit = try cli.run("events", "submit", "retrain", "--key", "k1")
+        #expect(submit.line == "queued event retrain (key k1)")
+        #expect(try cli.run("events", "submit", "retrain", "--key", "k1").line.contains("was submitted before: ignored"))
+        let third = try cli.run("scheduler", "--once")
+        #expect(third.stdout.contains("starting ingest: event retrain"))
+        #expect((try? String(contentsOf: seen, encoding: .utf8)) == "incoming/one.csv\nnone\n")
+        let runs = try #require(try cli.run("pipelines", "runs", "list", "--json").json() as? [[String: Any]])
+        #expect(runs.map { $0["trigger"] as? String ?? "" }.sorted() == ["event", "files"])
+    }
 }
