@@ -354,20 +354,18 @@ public struct PipelineExecutor: Sendable {
         let log = LogCollector(step: name, events: c.events)
         var result = AttemptResult(status: .failed)
         do {
-            try? FileManager.default.removeItem(at: dir)
-            try FileManager.default.createDirectory(at: dir.appendingPathComponent(Self.stepFolder), withIntermediateDirectories: true)
             // Every reference the step reads, resolved: the cache key and the record use these.
             var refs: [String: JSONValue] = [:]
             for r in s.references where r.first != "outputs" {
                 refs[r.joined(separator: ".")] = try await resolver.resolve(reference: r, item: item).recorded
             }
             var keyParts: [String: JSONValue] = ["refs": .object(refs)]
-            var inputs: ComponentInputs?
+            var ports: [ResolvedPort] = []
             switch s.action {
             case .uses(let componentName):
                 guard let component = catalog[componentName] else { throw FlywheelError.invalidArgument("unknown component '\(componentName)'") }
-                let resolved = try await resolveInputs(s, component: component, item: item, resolver: resolver, dir: dir)
-                inputs = resolved.inputs
+                let resolved = try await resolveInputs(s, component: component, item: item, resolver: resolver)
+                ports = resolved.ports
                 record.inputs = resolved.recorded
                 keyParts["component"] = .string("\(component.name)@\(component.version)")
                 keyParts["inputs"] = .object(resolved.recorded)
@@ -401,15 +399,18 @@ public struct PipelineExecutor: Sendable {
                 record.message = "cached: outputs of run \(hit.pipelineRunID), step \(hit.step)"
                 record.runID = hit.runID
                 try await store.recordStepAttempt(record)
-                try? FileManager.default.removeItem(at: dir)
                 return AttemptResult(status: .succeeded, outputs: hit.outputs.mapValues(Self.value), cacheHit: true, message: nil)
             }
             try await store.recordStepAttempt(record)
             c.events(.stepStarted(step: name, attempt: attempt))
+            // Only a step that really runs gets a work folder.
+            try? FileManager.default.removeItem(at: dir)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(Self.stepFolder), withIntermediateDirectories: true)
             switch s.action {
             case .uses(let componentName):
                 // invariant: checked above.
-                guard let component = catalog[componentName], let inputs else { throw FlywheelError.internal("component vanished") }
+                guard let component = catalog[componentName] else { throw FlywheelError.internal("component vanished") }
+                let inputs = try await materialize(ports, component: component.name, dir: dir)
                 let holder = RunHolder()
                 let ctx = ComponentContext(
                     store: store, blobs: blobs, tracking: tracking, registry: registry, clock: clock, workspaceRoot: workspaceRoot,
@@ -487,10 +488,12 @@ public struct PipelineExecutor: Sendable {
             if let m = result.message { log.line("error: \(m)") }
         }
         // The log file holds the command's output; component lines are collected in memory.
-        if !FileManager.default.fileExists(atPath: logURL.path) { try? Data(log.text.utf8).write(to: logURL) } else if !log.text.isEmpty {
-            if let h = try? FileHandle(forWritingTo: logURL) {
+        let collected = log.text
+        if !collected.isEmpty {
+            try? FileManager.default.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: logURL.path) { try? Data(collected.utf8).write(to: logURL) } else if let h = try? FileHandle(forWritingTo: logURL) {
                 _ = try? h.seekToEnd()
-                h.write(Data(log.text.utf8))
+                h.write(Data(collected.utf8))
                 try? h.close()
             }
         }
@@ -502,7 +505,9 @@ public struct PipelineExecutor: Sendable {
         let (store, blobs, final) = (self.store, self.blobs, record)
         await uncancelled {
             var r = final
-            r.logDigest = try? await blobs.put(contentsOf: logURL).digest
+            // An empty log is not stored.
+            let size = (try? FileManager.default.attributesOfItem(atPath: logURL.path)[.size] as? NSNumber)?.int64Value ?? 0
+            if size > 0 { r.logDigest = try? await blobs.put(contentsOf: logURL).digest }
             try? await store.recordStepAttempt(r)
         }
         if result.status == .succeeded { try? FileManager.default.removeItem(at: dir) }
@@ -521,13 +526,19 @@ public struct PipelineExecutor: Sendable {
         }
     }
 
-    /// Resolves `with:` into what the component receives (files on disk) and what is recorded (digests).
-    private func resolveInputs(_ s: StepSpec, component: any Component, item: PipelineValue?, resolver: ValueResolver,
-                               dir: URL) async throws -> (inputs: ComponentInputs, recorded: [String: JSONValue]) {
-        var values: [String: ResolvedInput] = [:]
+    /// An input resolved for the cache key (blobs by digest) before anything is copied.
+    struct ResolvedPort: Sendable {
+        var port: PortSpec
+        var value: PipelineValue
+        /// A file written in the spec is read where it is, not copied.
+        var localURL: URL?
+    }
+
+    /// Resolves `with:` to values and digests: what the cache key and the record need.
+    private func resolveInputs(_ s: StepSpec, component: any Component, item: PipelineValue?,
+                               resolver: ValueResolver) async throws -> (ports: [ResolvedPort], recorded: [String: JSONValue]) {
+        var ports: [ResolvedPort] = []
         var recorded: [String: JSONValue] = [:]
-        let inDir = dir.appendingPathComponent(Self.stepFolder).appendingPathComponent("in")
-        try FileManager.default.createDirectory(at: inDir, withIntermediateDirectories: true)
         for port in component.inputs {
             let given: PipelineValue
             if let v = s.with[port.name] {
@@ -537,38 +548,46 @@ public struct PipelineExecutor: Sendable {
             } else {
                 continue
             }
-            let input = try await materialize(given, port: port, inDir: inDir)
-            values[port.name] = input.0
-            recorded[port.name] = input.1
+            if port.type.isArtifact, case .value(.string(let path)) = given {
+                // A path written in the spec: a file in the workspace, recorded by digest.
+                let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : workspaceRoot.appendingPathComponent(path)
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else {
+                    throw FlywheelError.notFound("input '\(port.name)': no file '\(path)' in the workspace (\(workspaceRoot.path))")
+                }
+                let digest = try await blobs.put(contentsOf: url).digest
+                ports.append(ResolvedPort(port: port, value: .artifact(port.type, digest), localURL: url))
+                recorded[port.name] = .object(["path": .string(path), "digest": .string(digest.description)])
+            } else {
+                ports.append(ResolvedPort(port: port, value: given, localURL: nil))
+                recorded[port.name] = given.recorded
+            }
         }
-        return (ComponentInputs(values, component: component.name), recorded)
+        return (ports, recorded)
     }
 
-    private func materialize(_ v: PipelineValue, port: PortSpec, inDir: URL) async throws -> (ResolvedInput, JSONValue) {
-        switch v {
-        case .artifact(let t, let d):
-            let url = inDir.appendingPathComponent("\(port.name)-\(d.hex.prefix(12))")
-            if !FileManager.default.fileExists(atPath: url.path) { try await blobs.export(d, to: url) }
-            return (.file(url, t, d), v.recorded)
-        case .list(let items):
-            var out: [ResolvedInput] = [], rec: [JSONValue] = []
-            for i in items {
-                let (r, j) = try await materialize(i, port: port, inDir: inDir)
-                out.append(r)
-                rec.append(j)
+    /// Puts blob inputs on the local disk for a component that will run.
+    private func materialize(_ ports: [ResolvedPort], component: String, dir: URL) async throws -> ComponentInputs {
+        let inDir = dir.appendingPathComponent(Self.stepFolder).appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inDir, withIntermediateDirectories: true)
+        func local(_ v: PipelineValue, _ port: PortSpec, _ url: URL?) async throws -> ResolvedInput {
+            switch v {
+            case .artifact(let t, let d):
+                if let url { return .file(url, t, d) }
+                let file = inDir.appendingPathComponent("\(port.name)-\(d.hex.prefix(12))")
+                if !FileManager.default.fileExists(atPath: file.path) { try await blobs.export(d, to: file) }
+                return .file(file, t, d)
+            case .list(let items):
+                var out: [ResolvedInput] = []
+                for i in items { out.append(try await local(i, port, nil)) }
+                return .list(out)
+            case .value(let j):
+                return .value(j)
             }
-            return (.list(out), .array(rec))
-        case .value(let j):
-            guard port.type.isArtifact, case .string(let path) = j else { return (.value(j), j) }
-            // A path written in the spec: a file in the workspace, read in place and recorded by digest.
-            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : workspaceRoot.appendingPathComponent(path)
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else {
-                throw FlywheelError.notFound("input '\(port.name)': no file '\(path)' in the workspace (\(workspaceRoot.path))")
-            }
-            let digest = try await blobs.put(contentsOf: url).digest
-            return (.file(url, port.type, digest), .object(["path": .string(path), "digest": .string(digest.description)]))
         }
+        var values: [String: ResolvedInput] = [:]
+        for p in ports { values[p.port.name] = try await local(p.value, p.port, p.localURL) }
+        return ComponentInputs(values, component: component)
     }
 }
 
