@@ -38,8 +38,9 @@ public enum CommandRunner {
         let (pid, readEnd) = try spawnLock.withLock { try spawn(argv, envp) }
         let stopper = GroupStopper(pid: pid)
 
-        // The reader and the waiter block, so they run on Dispatch threads.
-        async let drained: Void = ComponentWork.run {
+        // The reader and the waiter block, so each gets a thread of its own: on Dispatch's bounded
+        // pool, many running commands could starve their own readers.
+        async let drained: Void = OwnThread.run {
             readLines(readEnd, log: logHandle, onLine: onLine)
             close(readEnd)
         }
@@ -51,7 +52,7 @@ public enum CommandRunner {
                 }
             }
             defer { timer?.cancel() }
-            return try await ComponentWork.run {
+            return try await OwnThread.run {
                 var s: Int32 = 0
                 while waitpid(pid, &s, 0) < 0 && errno == EINTR {}
                 return s
@@ -171,5 +172,16 @@ final class GroupStopper: @unchecked Sendable {
         kill(-pid, SIGTERM)
         let pid = self.pid
         DispatchQueue.global().asyncAfter(deadline: .now() + CommandRunner.grace) { kill(-pid, SIGKILL) }
+    }
+}
+
+/// Runs blocking work on a new thread (not a pool's), resuming the caller when it is done.
+enum OwnThread {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let t = Thread { continuation.resume(with: Result { try body() }) }
+            t.stackSize = 256 * 1024
+            t.start()
+        }
     }
 }
