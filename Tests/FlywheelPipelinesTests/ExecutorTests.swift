@@ -154,8 +154,10 @@ final class EventLog: @unchecked Sendable {
         let o = try await h.run("""
             pipeline: slow
             steps:
-              hang: {run: "sleep 30 & echo $! > \(pidFile); wait", timeout: 500ms}
+              hang: {run: "sleep 30 & echo $! > \(pidFile); wait", timeout: 500ms, retry: {attempts: 2, backoff: 10ms}}
             """)
+        // A step that hangs past its timeout is retried per its policy, each attempt recorded.
+        #expect(o.tries("hang").map(\.status) == [.timedOut, .timedOut])
         let a = try #require(o.last("hang"))
         #expect(a.status == .timedOut)
         #expect(a.message?.contains("timed out after 0.5 s") == true)
