@@ -2,7 +2,7 @@
 # bench/pipelines.sh — Flywheel's pipeline executor vs Prefect, Dagster and `dvc repro`, each in its
 # local mode, on the same workloads, in one run.
 #
-#   ./bench/pipelines.sh                        # full run (about 10 minutes with the build done)
+#   ./bench/pipelines.sh                        # full run (about 11 minutes with the build done)
 #   REPEATS=1 PEERS="dvc" FW=/path/to/flywheel ./bench/pipelines.sh     # quick run
 #
 # 1. builds flywheel in release (scratch path .build-release) unless FW= names a binary
@@ -26,8 +26,8 @@
 #     fan-in with wait_for. No PREFECT_API_URL, so each process starts Prefect's temporary local
 #     server (SQLite in PREFECT_HOME, a temp dir shared by all Prefect runs of this script).
 #   Dagster: STEPS ops in a job run with execute_in_process (in-process executor: one op after
-#     another, ephemeral instance). DAGSTER_MP=1 adds one fan-out run on the multiprocess executor
-#     (a process per op, 2 at once), which is slow and off by default.
+#     another, ephemeral instance). DAGSTER_MP=1 adds one fan-out run of DAGSTER_MP_STEPS ops on
+#     the multiprocess executor (a process per op, 2 at once), which is slow and off by default.
 #   DVC: dvc.yaml with STEPS stages `cmd: echo sN > sN.txt`, linked by deps/outs on those files,
 #     in a fresh `git init` + `dvc init` folder; `dvc repro`, then `dvc repro` again (all skipped).
 # Nothing leaves the machine: Prefect's server binds loopback, telemetry is off everywhere.
@@ -40,8 +40,9 @@ REPEATS=${REPEATS:-3}                 # rounds; medians over these
 STEPS=${STEPS:-100}                   # steps per pipeline
 PEERS=${PEERS:-prefect dagster dvc}   # which peers to run
 STEP_TIMEOUT=${STEP_TIMEOUT:-300}     # seconds, for any one measured process
-DEADLINE=${DEADLINE:-900}             # seconds from the first measurement; later ones are skipped
-DAGSTER_MP=${DAGSTER_MP:-0}           # 1: also Dagster's multiprocess executor on the fan-out (once)
+DEADLINE=${DEADLINE:-960}             # seconds from the first measurement; later ones are skipped
+DAGSTER_MP=${DAGSTER_MP:-0}           # 1: also Dagster's multiprocess executor on a fan-out (once)
+DAGSTER_MP_STEPS=${DAGSTER_MP_STEPS:-10}  # its size: a process per op makes 100 take ~8 minutes here
 PROFILE=${PROFILE:-1}                 # 1: strace -c summaries of Flywheel runs after the timings
 PREFECT_VERSION=${PREFECT_VERSION:-3.9.1}
 DAGSTER_VERSION=${DAGSTER_VERSION:-1.13.28}
@@ -57,6 +58,9 @@ fi
 
 # No telemetry anywhere; nothing but loopback.
 export DO_NOT_TRACK=1 DVC_NO_ANALYTICS=1 PREFECT_SERVER_ANALYTICS_ENABLED=false
+# Prefect's temporary server gets 20 s to come up by default; its first start (making the database)
+# took longer than that here under load.
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
 unset PREFECT_API_URL PREFECT_API_KEY FLYWHEEL_WORKSPACE
@@ -127,9 +131,16 @@ mkdir -p "$SPECS"
 
 # ---------------------------------------------------------------------------------------
 # One measurement: runs CMD in DIR under a timeout, stdout to FILE (or /dev/null), stderr to the
-# side's log, and appends "side workload repeat exit seconds [in-process JSON]" to raw.tsv.
-# $EPOCHREALTIME is read without a fork; `timeout` adds one exec and fork (~1 ms) on every side.
+# side's log, and appends "side workload repeat exit wall-seconds cpu-seconds [in-process JSON]"
+# to raw.tsv. $EPOCHREALTIME is read without a fork; `timeout` adds one exec and fork (~1 ms) on
+# every side. CPU is user + system of every process the command started and reaped (Prefect's
+# server included), from the shell's `times` before and after: steadier than wall time when the
+# machine is shared.
 T_MEASURE=
+children_cpu() {  # prints "user sys" of this shell's reaped children so far, as "XmY.Zs XmY.Zs"
+    times >"$TMP/times"
+    { read -r _ && read -r CHILD_CPU; } <"$TMP/times"
+}
 measure() {  # side workload repeat dir stdout-file cmd...
     local side=$1 workload=$2 rep=$3 dir=$4 out=$5
     shift 5
@@ -137,17 +148,24 @@ measure() {  # side workload repeat dir stdout-file cmd...
         say "   skipped $side $workload (DEADLINE=${DEADLINE}s passed)"
         return 0
     fi
-    local t0 t1 rc=0 extra=""
+    local t0 t1 c0 c1 rc=0 extra=""
     cd "$dir"
+    children_cpu
+    c0=$CHILD_CPU
     t0=$EPOCHREALTIME
     timeout "$STEP_TIMEOUT" "$@" >"$out" 2>>"$OUT/logs/$side.stderr" || rc=$?
     t1=$EPOCHREALTIME
+    children_cpu
+    c1=$CHILD_CPU
     cd "$ROOT"
     if [[ $out != /dev/null ]]; then extra=$(grep '^{"import_s"' "$out" | tail -1 || true); fi
-    local secs
+    local secs cpu
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$side" "$workload" "$rep" "$rc" "$secs" "$extra" >>"$RAW"
-    printf '   %-10s %-14s #%s  %8.3f s%s\n' "$side" "$workload" "$rep" "$secs" "$( ((rc == 0)) || echo "  FAILED (exit $rc)")" >&2
+    cpu=$(awk -v a="$c0" -v b="$c1" 'function s(t,  p) { split(t, p, /[ms]/); return p[1] * 60 + p[2] }
+        BEGIN { split(a, x, " "); split(b, y, " "); printf "%.3f", s(y[1]) + s(y[2]) - s(x[1]) - s(x[2]) }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$side" "$workload" "$rep" "$rc" "$secs" "$cpu" "$extra" >>"$RAW"
+    printf '   %-10s %-14s #%s  %8.3f s  (CPU %7.2f s)%s\n' "$side" "$workload" "$rep" "$secs" "$cpu" \
+        "$( ((rc == 0)) || echo "  FAILED (exit $rc)")" >&2
 }
 
 fw_workspace() {  # fresh workspace; prints its path
@@ -172,10 +190,11 @@ dvc_repo() {  # fresh git + dvc repository with dvc.yaml from SPEC; prints its p
     echo "$d"
 }
 
-round_flywheel() {  # repeat
+round_flywheel() {  # repeat (0: the warm-up, startup only)
     local r=$1 ws
     ws=$(fw_workspace)
     measure flywheel startup "$r" "$ws" /dev/null "$FW" run "$SPECS/startup.yaml"
+    ((r > 0)) || return 0
     ws=$(fw_workspace)
     measure flywheel linear "$r" "$ws" /dev/null "$FW" run "$SPECS/linear.yaml"
     measure flywheel linear_cached "$r" "$ws" /dev/null "$FW" run "$SPECS/linear.yaml"
@@ -186,6 +205,7 @@ round_flywheel() {  # repeat
 round_python() {  # side repeat
     local side=$1 r=$2
     measure "$side" startup "$r" "$TMP" "$TMP/$side.stdout" "$PY" "$HELPER" "$side" linear 1
+    ((r > 0)) || return 0
     measure "$side" linear "$r" "$TMP" "$TMP/$side.stdout" "$PY" "$HELPER" "$side" linear "$STEPS"
     measure "$side" fanout "$r" "$TMP" "$TMP/$side.stdout" "$PY" "$HELPER" "$side" fanout "$STEPS"
 }
@@ -194,6 +214,7 @@ round_dvc() {  # repeat
     local r=$1 d
     d=$(dvc_repo "$SPECS/dvc-startup.yaml")
     measure dvc startup "$r" "$d" /dev/null "$DVC" repro
+    ((r > 0)) || return 0
     d=$(dvc_repo "$SPECS/dvc-linear.yaml")
     measure dvc linear "$r" "$d" /dev/null "$DVC" repro
     measure dvc linear_cached "$r" "$d" /dev/null "$DVC" repro
@@ -211,7 +232,7 @@ round() {  # side repeat
 }
 
 # ---------------------------------------------------------------------------------------
-say "3. warm-up (untimed: page cache, Prefect's database)"
+say "3. warm-up: each side's startup workload once, not counted (page cache, Prefect's database)"
 T_MEASURE=$SECONDS
 for side in flywheel $PEERS; do
     round "$side" 0 2>>"$LOG"
@@ -226,8 +247,8 @@ for ((r = 1; r <= REPEATS; r++)); do
     for side in flywheel $PEERS; do round "$side" "$r"; done
 done
 if [[ $DAGSTER_MP == 1 ]]; then
-    say "   Dagster, multiprocess executor (fan-out, once)"
-    measure dagster-mp fanout 1 "$TMP" "$TMP/dagster-mp.stdout" "$PY" "$HELPER" dagster-mp fanout "$STEPS"
+    say "   Dagster, multiprocess executor (fan-out of $DAGSTER_MP_STEPS, once)"
+    measure dagster-mp fanout 1 "$TMP" "$TMP/dagster-mp.stdout" "$PY" "$HELPER" dagster-mp fanout "$DAGSTER_MP_STEPS"
 fi
 MEASURE_SECONDS=$((SECONDS - T_MEASURE))
 
@@ -267,15 +288,14 @@ jq -n --arg date "$DATE_START" --arg load_start "$LOAD_START" --arg load_end "$L
     --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (+ uncommitted changes in Sources)')" \
     --arg fw "$FW" --arg python "$("$PY" --version)" --argjson versions "$versions" \
     --arg fw_cache_hits "$FW_CACHE_HITS" --arg dvc_cached_ran "$DVC_CACHED_RAN" \
-    --argjson measure_seconds "$MEASURE_SECONDS" \
+    --argjson measure_seconds "$MEASURE_SECONDS" --argjson dagster_mp_steps "$( ((DAGSTER_MP == 1)) && echo "$DAGSTER_MP_STEPS" || echo null)" \
     --argjson t_step "$TARGET_STEP_S" --argjson t_start "$TARGET_STARTUP_S" --argjson t_cached "$TARGET_CACHED_S" \
     '{date: $date, machine: $machine, load_average_start: $load_start, load_average_end: $load_end,
       repeats: $repeats, steps: $steps, peers: ($peers | split(" ") | map(select(. != ""))),
       swift: $swift, commit: $commit, flywheel: $fw, python: $python, versions: $versions,
       checks: {flywheel_cached_rerun_hits: $fw_cache_hits, dvc_cached_rerun_stages_run: $dvc_cached_ran},
-      measure_seconds: $measure_seconds,
+      measure_seconds: $measure_seconds, dagster_mp_steps: $dagster_mp_steps,
       targets: {per_step_s: $t_step, startup_s: $t_start, cached_rerun_s: $t_cached}}' >"$OUT/meta.json"
-if [[ $DAGSTER_MP == 1 ]]; then jq '.peers += ["dagster-mp"]' "$OUT/meta.json" >"$TMP/m" && mv "$TMP/m" "$OUT/meta.json"; fi
 
 {
     echo "Machine: $(jq -r .machine "$OUT/meta.json")"

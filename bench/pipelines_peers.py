@@ -22,6 +22,7 @@ import sys
 import time
 
 T0 = time.perf_counter()
+TIMES = {}  # extra phases a runner measured
 
 
 def true_cmd():
@@ -36,8 +37,13 @@ def true_cmd():
 
 def prefect(shape, n):
     from prefect import flow, task
+    from prefect.server.api.server import SubprocessASGIServer
 
     imported = time.perf_counter()
+    # With no PREFECT_API_URL the first API client starts this temporary server (one per port,
+    # None: any free one); starting it here, the same way, lets its start-up be timed apart.
+    SubprocessASGIServer().start()
+    TIMES["server_s"] = time.perf_counter() - imported
 
     @task
     def step(i, prev=None):
@@ -183,15 +189,17 @@ PEER_NAMES = {"prefect": "Prefect", "dagster": "Dagster", "dagster-mp": "Dagster
 def report(raw_path, meta_path, out_path):
     meta = json.load(open(meta_path))
     steps = int(meta["steps"])
-    samples = {}  # (side, workload) -> [seconds]
+    samples = {}  # (side, workload) -> [wall seconds]
+    cpu = {}  # (side, workload) -> [CPU seconds, user + system, all processes]
     inproc = {}  # (side, workload) -> [{"import_s":…, "run_s":…}]
     failures = []
     for line in open(raw_path):
-        side, workload, rep, rc, seconds, extra = (line.rstrip("\n").split("\t") + [""])[:6]
+        side, workload, rep, rc, seconds, cpu_s, extra = (line.rstrip("\n").split("\t") + [""])[:7]
         if rc != "0":
             failures.append({"side": side, "workload": workload, "repeat": int(rep), "exit": int(rc)})
             continue
         samples.setdefault((side, workload), []).append(float(seconds))
+        cpu.setdefault((side, workload), []).append(float(cpu_s))
         if extra:
             try:
                 inproc.setdefault((side, workload), []).append(json.loads(extra))
@@ -206,14 +214,15 @@ def report(raw_path, meta_path, out_path):
         w, s = med(side, workload), med(side, "startup")
         return None if w is None or s is None else (w - s) / steps
 
-    sides = ["flywheel"] + [p for p in meta["peers"]]
+    sides = ["flywheel"] + list(meta["peers"]) + (["dagster-mp"] if meta.get("dagster_mp_steps") else [])
     results = {"meta": meta, "failures": failures, "sides": {}}
     for side in sides:
         entry = {}
         for (s, w), v in sorted(samples.items()):
             if s != side:
                 continue
-            entry[w] = {"median_s": statistics.median(v), "samples_s": v}
+            entry[w] = {"median_s": statistics.median(v), "samples_s": v,
+                        "cpu_median_s": statistics.median(cpu[(s, w)]), "cpu_samples_s": cpu[(s, w)]}
             if (s, w) in inproc:
                 ip = inproc[(s, w)]
                 entry[w]["in_process_median"] = {k: statistics.median(x[k] for x in ip) for k in ip[0]}
@@ -224,10 +233,11 @@ def report(raw_path, meta_path, out_path):
         results["sides"][side] = entry
 
     def ms(x):
-        return "—" if x is None else (f"{x * 1e3:,.1f} ms" if x < 10 else f"{x:,.2f} s")
+        return "—" if x is None else (f"{x * 1e3:,.1f} ms" if abs(x) < 1 else f"{x:,.2f} s")
 
     def ratio(fw, peer):
-        if fw is None or peer is None or fw <= 0:
+        # A difference of two noisy medians can come out at or below zero: no ratio then.
+        if fw is None or peer is None or fw <= 0 or peer <= 0:
             return "—"
         return f"{peer / fw:,.1f}×"
 
@@ -252,15 +262,43 @@ def report(raw_path, meta_path, out_path):
             row += [ms(v), ratio(fw, v)]
         table.append(row)
 
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    text = []
-    for k, r in enumerate(table):
-        cells = [r[0].ljust(widths[0])] + [c.rjust(widths[i + 1]) for i, c in enumerate(r[1:])]
-        text.append("  ".join(cells))
-        if k == 0:
-            text.append("  ".join("-" * w for w in widths))
-    md = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
-    md += ["| " + " | ".join(r) + " |" for r in table[1:]]
+    def cpu_med(side, workload):
+        v = cpu.get((side, workload))
+        return statistics.median(v) if v else None
+
+    cpu_table = [header]
+    for label, w in (("startup", "startup"), (f"linear {steps}", "linear"), (f"fan-out {steps}", "fanout"),
+                     (f"linear {steps}, cached rerun", "linear_cached")):
+        fw_c = cpu_med("flywheel", w)
+        row = [f"{label} (CPU)", ms(fw_c)]
+        for p in meta["peers"]:
+            v = cpu_med(p, w)
+            row += [ms(v), ratio(fw_c, v)]
+        cpu_table.append(row)
+        if w in ("linear", "fanout"):
+            def per_step(side):
+                a, b = cpu_med(side, w), cpu_med(side, "startup")
+                return None if a is None or b is None else (a - b) / steps
+            row = [f"{label}, CPU per step", ms(per_step("flywheel"))]
+            for p in meta["peers"]:
+                row += [ms(per_step(p)), ratio(per_step("flywheel"), per_step(p))]
+            cpu_table.append(row)
+
+    def render(tab):
+        widths = [max(len(r[i]) for r in tab) for i in range(len(tab[0]))]
+        lines = []
+        for k, r in enumerate(tab):
+            lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(widths[i + 1]) for i, c in enumerate(r[1:])]))
+            if k == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        return lines
+
+    def markdown(tab):
+        return (["| " + " | ".join(tab[0]) + " |", "|---" + "|---:" * (len(tab[0]) - 1) + "|"]
+                + ["| " + " | ".join(r) + " |" for r in tab[1:]])
+
+    text = render(table) + [""] + render(cpu_table)
+    md = markdown(table) + [""] + markdown(cpu_table)
 
     fw = results["sides"]["flywheel"]
     targets = meta["targets"]
@@ -279,15 +317,33 @@ def report(raw_path, meta_path, out_path):
     ]
     results["targets"] = checks
 
+    # Inside the peers' processes: the import, Prefect's server start, and the flow itself. The
+    # per-step figure from the flow alone does not carry the noise of a 10-second start-up.
     ip_lines = []
     for p in meta["peers"]:
+        side = results["sides"].get(p, {})
+        flows = {}
         for w in ("startup", "linear", "fanout"):
-            m = results["sides"].get(p, {}).get(w, {}).get("in_process_median")
-            if m:
-                ip_lines.append(f"  {PEER_NAMES.get(p, p)} {w}: import {ms(m['import_s'])}, flow {ms(m['run_s'])}")
+            m = side.get(w, {}).get("in_process_median")
+            if not m:
+                continue
+            flows[w] = m["run_s"] - m.get("server_s", 0)
+            server = f", temporary server start {ms(m['server_s'])}" if "server_s" in m else ""
+            ip_lines.append(f"  {PEER_NAMES.get(p, p)} {w}: import {ms(m['import_s'])}{server}, flow {ms(flows[w])}")
+        for w in ("linear", "fanout"):
+            if w in flows and "startup" in flows:
+                per = (flows[w] - flows["startup"]) / steps
+                side[f"{w}_per_step_flow_only_s"] = per
+                ip_lines.append(f"  {PEER_NAMES.get(p, p)} {w}: per step, flow only {ms(per)}")
+    mp = results["sides"].get("dagster-mp", {}) if meta.get("dagster_mp_steps") else {}
+    if "fanout" in mp:
+        k = int(meta["dagster_mp_steps"])
+        wall = mp["fanout"]["median_s"]
+        ip_lines.append(f"  Dagster, multiprocess executor, fan-out of {k} ops: {ms(wall)} ({ms(wall / k)} per op)")
 
     out = ["\n".join(text), "", "Ratios are peer ÷ Flywheel (higher: Flywheel is faster). "
-           f"Medians of {meta['repeats']} runs, one process each; per-step overhead = (wall − startup) / {steps}.",
+           f"Medians of {meta['repeats']} runs, one process each; per-step overhead = (wall − startup) / {steps}. "
+           "CPU: user + system seconds of all the processes of a run.",
            "", "Flywheel targets:"] + ["  " + s for s in lines]
     if ip_lines:
         out += ["", "Peers, inside their process (median):"] + ip_lines
@@ -317,8 +373,9 @@ def main(argv):
     runner = {"prefect": prefect, "dagster": dagster, "dagster-mp": dagster_mp}[what]
     imported = runner(shape, n)
     done = time.perf_counter()
-    # The frameworks log to stdout and stderr; this line is the last one on stdout.
-    print(json.dumps({"import_s": imported - T0, "run_s": done - imported}), flush=True)
+    # The frameworks log to stdout and stderr; this line is the last one on stdout. run_s is
+    # everything after the import (Prefect: server_s of it starting the temporary server).
+    print(json.dumps({"import_s": imported - T0, "run_s": done - imported, **TIMES}), flush=True)
     return 0
 
 
