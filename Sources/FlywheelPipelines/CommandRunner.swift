@@ -78,7 +78,7 @@ public enum CommandRunner {
         let readEnd = fds[0], writeEnd = fds[1]
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
-        closeInheritedDescriptorsOnExec()
+        _ = inheritedDescriptorsClosed
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -90,10 +90,13 @@ public enum CommandRunner {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
+        // Signals the CLI ignores or handles go back to their defaults in the step (a handled one
+        // resets at exec by itself; an ignored one would not).
+        var reset = sigset_t(), none = sigset_t()
+        sigemptyset(&reset)
+        for sig in [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2] { sigaddset(&reset, sig) }
         sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigdefault(&attributes, &reset)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
@@ -110,9 +113,12 @@ public enum CommandRunner {
         return (pid, readEnd)
     }
 
+    /// Done once, before the first spawn.
+    static let inheritedDescriptorsClosed: Void = closeInheritedDescriptorsOnExec()
+
     /// Marks every descriptor above stderr close-on-exec: whatever this process inherited (a
     /// caller's pipes) must not leak into steps, or an orphaned step would hold the caller's
-    /// pipe open after Flywheel is gone.
+    /// pipe open after Flywheel is gone. (Flywheel's own descriptors are opened close-on-exec.)
     static func closeInheritedDescriptorsOnExec() {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
         for e in entries {

@@ -403,8 +403,8 @@ public struct PipelineExecutor: Sendable {
             }
             try await store.recordStepAttempt(record)
             c.events(.stepStarted(step: name, attempt: attempt))
-            // Only a step that really runs gets a work folder.
-            try? FileManager.default.removeItem(at: dir)
+            // Only a step that really runs gets a work folder (a resumed run's old one is replaced).
+            if attempt > 1 || FileManager.default.fileExists(atPath: dir.path) { try? FileManager.default.removeItem(at: dir) }
             try FileManager.default.createDirectory(at: dir.appendingPathComponent(Self.stepFolder), withIntermediateDirectories: true)
             switch s.action {
             case .uses(let componentName):
@@ -430,8 +430,11 @@ public struct PipelineExecutor: Sendable {
             case .run(let command):
                 let own = dir.appendingPathComponent(Self.stepFolder)
                 let outDir = own.appendingPathComponent("out"), inDir = own.appendingPathComponent("in")
-                try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-                try FileManager.default.createDirectory(at: inDir, withIntermediateDirectories: true)
+                // Folders only where the step has something to put (each costs an inode).
+                if !s.outputs.isEmpty { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) }
+                if s.references.contains(where: { $0.first == "steps" || $0.first == "item" }) {
+                    try FileManager.default.createDirectory(at: inDir, withIntermediateDirectories: true)
+                }
                 try linkWorkspace(into: dir)
                 let renderer = PathRenderer(blobs: blobs, inDir: inDir, outDir: outDir)
                 let text = try await resolver.render(command, item: item, renderer: renderer)
@@ -510,7 +513,7 @@ public struct PipelineExecutor: Sendable {
             if size > 0 { r.logDigest = try? await blobs.put(contentsOf: logURL).digest }
             try? await store.recordStepAttempt(r)
         }
-        if result.status == .succeeded { try? FileManager.default.removeItem(at: dir) }
+        // Work folders go when the run ends (one removal for all of them).
         return result
     }
 
