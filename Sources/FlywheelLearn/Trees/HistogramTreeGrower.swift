@@ -373,9 +373,12 @@ private struct SearchParameters {
     var countSlot: Int { stride - 1 }
 
     /// Whether `gain` replaces the best so far: it must be larger by more than rounding.
-    static func beats(_ gain: Double, _ best: Double) -> Bool {
+    static func beats(_ gain: Double, _ best: Double) -> Bool { gain > bar(best) }
+
+    /// What a gain must exceed to replace `best`.
+    static func bar(_ best: Double) -> Double {
         let margin = best < 0 ? -best : best
-        return gain > best + 1e-12 * margin
+        return best + 1e-12 * margin
     }
 }
 
@@ -549,40 +552,47 @@ private struct NodeJob: @unchecked Sendable {
             sg[b] = lg; sh[b] = lh; sc[b] = lc
             b += 1
         }
-        // Every candidate's gain, −∞ where a constraint fails. An empty bin (but the first and last)
-        // repeats the previous split; present values left is only a split with missing ones right.
-        // With no missing values, a missing value follows the majority at prediction.
+        // Every candidate's gain, −∞ where a side has too few rows or too little hessian: one select
+        // on the smallest slack, so the loop has no branch and its divisions overlap.
         let last = nb - 1
         b = 0
         while b < nb {
             let g = sg[b], h = sh[b], c = sc[b]
             let rg = gradient - g, rh = hessian - h
             let gain = g * g / (h + lambda) + rg * rg / (rh + lambda) - parentScore
-            let counted = slots[stride * b + cs] != 0 || b == 0 || b == last
-            let valid = counted && c >= minLeaf && total - c >= minLeaf && h >= minHessian && rh >= minHessian
-                && (b < last || mc > 0)
-            gainRight[b] = valid ? gain : -.infinity
+            let slack = min(min(c - minLeaf, (total - c) - minLeaf), min(h - minHessian, rh - minHessian))
+            gainRight[b] = slack >= 0 ? gain : -.infinity
             b += 1
         }
+        // Present values left is only a split when missing values go right.
+        if mc == 0 { gainRight[last] = -.infinity }
         if mc > 0 {
             b = 0
             while b < nb {
                 let g = sg[b] + mg, h = sh[b] + mh, c = sc[b] + mc
                 let rg = gradient - g, rh = hessian - h
                 let gain = g * g / (h + lambda) + rg * rg / (rh + lambda) - parentScore
-                let counted = slots[stride * b + cs] != 0 || b == 0
-                let valid = counted && sc[b] >= minLeaf && c >= minLeaf && total - c >= minLeaf && h >= minHessian
-                    && rh >= minHessian && b < last
-                gainLeft[b] = valid ? gain : -.infinity
+                let slack = min(min(min(c - minLeaf, (total - c) - minLeaf), min(h - minHessian, rh - minHessian)),
+                                sc[b] - minLeaf)
+                gainLeft[b] = slack >= 0 ? gain : -.infinity
                 b += 1
             }
+            gainLeft[last] = -.infinity
         }
-        // The first of the best in bin order, missing right before missing left.
-        var bestGain = 0.0, bestBin = -1, bestLeft = false
+        // The first of the best in bin order, missing right before missing left. An empty bin (but
+        // the first and last) repeats the previous split and is skipped. `bar` is what a gain must
+        // beat (`SearchParameters.beats`), updated only on a new best.
+        var bestGain = 0.0, bar = 0.0, bestBin = -1, bestLeft = false
         b = 0
         while b < nb {
-            if SearchParameters.beats(gainRight[b], bestGain) { bestGain = gainRight[b]; bestBin = b; bestLeft = false }
-            if mc > 0 && SearchParameters.beats(gainLeft[b], bestGain) { bestGain = gainLeft[b]; bestBin = b; bestLeft = true }
+            if gainRight[b] > bar && (slots[stride * b + cs] != 0 || b == 0 || b == last) {
+                bestGain = gainRight[b]; bestBin = b; bestLeft = false
+                bar = SearchParameters.bar(bestGain)
+            }
+            if mc > 0 && gainLeft[b] > bar && (slots[stride * b + cs] != 0 || b == 0) {
+                bestGain = gainLeft[b]; bestBin = b; bestLeft = true
+                bar = SearchParameters.bar(bestGain)
+            }
             b += 1
         }
         guard bestBin >= 0 else { return HistogramTreeGrower.Split() }
