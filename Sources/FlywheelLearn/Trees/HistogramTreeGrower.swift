@@ -40,7 +40,7 @@ final class HistogramTreeGrower {
     /// waking the others costs more than it saves.
     static let parallelWork = 12_000
     /// Below this many rows a node is partitioned on one thread.
-    static let parallelPartition = 16_384
+    static let parallelPartition = 8_192
 
     /// `bins`: column-major, `rowCount` rows (see `FeatureBinner.transform`).
     init(bins: [UInt8], rowCount: Int, featureCount: Int, binner: FeatureBinner, params: HistGradientBoostingHyperparameters,
@@ -105,31 +105,40 @@ final class HistogramTreeGrower {
         var p = 0
         while p < rowCount { b.rows[p] = Int32(p); p += 1 }
         var tree = TreeNodes(outputCount: 1)
-        var g = 0.0, h = 0.0
-        p = 0
-        while p < rowCount { g += gradients[p]; p += 1 }
-        if constantHessian {
-            h = Double(rowCount)
-        } else {
-            p = 0
-            while p < rowCount { h += hessians[p]; p += 1 }
-        }
-        let root = tree.appendLeaf(CollectionOfOne(leafValue(g, h)))
-        var first = Leaf(node: root, start: 0, end: rowCount, depth: 0, gradient: g, hessian: h, histogram: nil, split: Split())
-        var done = [GrownLeaf]()
-        var open = [Leaf]()
         let maxLeaves = params.maxLeafNodes ?? Int.max
+        var first = Leaf(node: 0, start: 0, end: rowCount, depth: 0, gradient: 0, hessian: 0, histogram: nil, split: Split())
         if canSplit(first) && maxLeaves > 1 {
+            // The root's sums come from its histogram (feature 0's bins), so no thread sums all rows alone.
             let histogram = takeHistogram()
-            let job = NodeJob(buffers: b, search: searchParameters, constantHessian: constantHessian,
-                              small: histogram, large: nil, smallRows: nil, count: rowCount,
-                              gradients: gradients, hessians: constantHessian ? nil : hessians,
-                              children: [ChildSearch(histogram: histogram, candidates: b.candidates, gradient: g, hessian: h,
-                                                     count: rowCount)])
-            run(job)
+            run(NodeJob(buffers: b, search: searchParameters, small: histogram, large: nil, smallRows: nil, count: rowCount,
+                        gradients: gradients, hessians: constantHessian ? nil : hessians, children: []))
+            let search = searchParameters
+            var i = 0
+            while i <= binner.binCount(0) {
+                first.gradient += histogram[search.stride * i]
+                first.hessian += histogram[search.stride * i + search.hessianSlot]
+                i += 1
+            }
+            if constantHessian { first.hessian = Double(rowCount) }
+            run(NodeJob(buffers: b, search: search, small: nil, large: nil, smallRows: nil, count: 0,
+                        gradients: gradients, hessians: nil,
+                        children: [ChildSearch(histogram: histogram, candidates: b.candidates, gradient: first.gradient,
+                                               hessian: first.hessian, count: rowCount)]))
             first.split = bestOfFeatures(b.candidates)
             first.histogram = histogram
+        } else {
+            p = 0
+            while p < rowCount { first.gradient += gradients[p]; p += 1 }
+            if constantHessian {
+                first.hessian = Double(rowCount)
+            } else {
+                p = 0
+                while p < rowCount { first.hessian += hessians[p]; p += 1 }
+            }
         }
+        first.node = tree.appendLeaf(CollectionOfOne(leafValue(first.gradient, first.hessian)))
+        var done = [GrownLeaf]()
+        var open = [Leaf]()
         if first.split.feature >= 0 { open.append(first) } else { release(&first); done.append(grown(first)) }
         var leafCount = 1
 
@@ -173,8 +182,7 @@ final class HistogramTreeGrower {
                 }
                 let smallStart = leftSmaller ? leaf.start : mid
                 let smallCount = leftSmaller ? mid - leaf.start : leaf.end - mid
-                let job = NodeJob(buffers: b, search: searchParameters, constantHessian: constantHessian,
-                                  small: small, large: parent, smallRows: UnsafePointer(b.rows + smallStart), count: smallCount,
+                let job = NodeJob(buffers: b, search: searchParameters, small: small, large: parent, smallRows: UnsafePointer(b.rows + smallStart), count: smallCount,
                                   gradients: UnsafePointer(b.orderedGradients),
                                   hessians: constantHessian ? nil : UnsafePointer(b.orderedHessians), children: searches)
                 run(job)
@@ -398,9 +406,8 @@ private struct ChildSearch {
 private struct NodeJob: @unchecked Sendable {
     let buffers: Buffers
     let search: SearchParameters
-    let constantHessian: Bool
-    /// Histogram filled from `count` rows.
-    let small: UnsafeMutablePointer<Double>
+    /// Histogram filled from `count` rows; nil to only search.
+    let small: UnsafeMutablePointer<Double>?
     /// The parent's histogram, turned into the larger child's by subtracting `small`; nil at the root.
     let large: UnsafeMutablePointer<Double>?
     /// The rows of `small`, or nil for every row in order (the root).
@@ -419,18 +426,20 @@ private struct NodeJob: @unchecked Sendable {
         let second = f + 1 < features
         let stride = search.stride
         let first = stride * buffers.offsets[f], end = stride * buffers.offsets[second ? f + 2 : f + 1]
-        small.advanced(by: first).update(repeating: 0, count: end - first)
-        let column = UnsafePointer(buffers.bins + f * buffers.rowCount)
-        if second {
-            fill(small + first, column, small + stride * buffers.offsets[f + 1], column + buffers.rowCount)
-        } else {
-            fill(small + first, column)
-        }
-        if let large {
-            let l = large + first, s = small + first
-            var i = 0
-            let n = end - first
-            while i < n { l[i] -= s[i]; i += 1 }
+        if let small {
+            small.advanced(by: first).update(repeating: 0, count: end - first)
+            let column = UnsafePointer(buffers.bins + f * buffers.rowCount)
+            if second {
+                fill(small + first, column, small + stride * buffers.offsets[f + 1], column + buffers.rowCount)
+            } else {
+                fill(small + first, column)
+            }
+            if let large {
+                let l = large + first, s = small + first
+                var i = 0
+                let n = end - first
+                while i < n { l[i] -= s[i]; i += 1 }
+            }
         }
         for child in children {
             child.candidates[f] = best(child, feature: f)
