@@ -149,7 +149,8 @@ final class HistogramTreeGrower {
             guard pick >= 0 else { break }
             var leaf = open.remove(at: pick)
             let s = leaf.split
-            let leftCount = partition(leaf, gathering: gradients, hessians)
+            // The last split's children get no histogram: skip gathering their gradients.
+            let leftCount = partition(leaf, gathering: leafCount + 1 < maxLeaves, gradients, hessians)
             let mid = leaf.start + leftCount
             let lg = s.leftGradient, lh = constantHessian ? Double(leftCount) : s.leftHessian
             let rg = leaf.gradient - lg, rh = constantHessian ? Double(leaf.end - mid) : leaf.hessian - lh
@@ -281,13 +282,14 @@ final class HistogramTreeGrower {
     }
 
     /// Stable partition of a splitting leaf's rows (left first); gathers the gradients and hessians
-    /// of the smaller child's rows, in order, into `orderedGradients`/`orderedHessians`. Returns the
-    /// number of rows going left.
-    private func partition(_ leaf: Leaf, gathering gradients: UnsafePointer<Double>, _ hessians: UnsafePointer<Double>) -> Int {
+    /// of the smaller child's rows, in order, into `orderedGradients`/`orderedHessians` when `gather`.
+    /// Returns the number of rows going left.
+    private func partition(_ leaf: Leaf, gathering gather: Bool, _ gradients: UnsafePointer<Double>,
+                           _ hessians: UnsafePointer<Double>) -> Int {
         let s = leaf.split
         let job = PartitionJob(buffers: buffers, column: UnsafePointer(buffers.bins + s.feature * rowCount),
                                missing: UInt8(binner.binCount(s.feature)), bin: UInt8(s.bin), missingGoesLeft: s.missingGoesLeft,
-                               start: leaf.start, end: leaf.end, blocks: 1, gradients: gradients,
+                               start: leaf.start, end: leaf.end, blocks: 1, gather: gather, gradients: gradients,
                                hessians: constantHessian ? nil : hessians)
         let count = leaf.end - leaf.start
         if threads > 1 && count >= Self.parallelPartition {
@@ -553,20 +555,15 @@ private struct NodeJob: @unchecked Sendable {
         let parentScore = gradient * gradient / (hessian + lambda)
         let sg = scratch, sh = scratch + nb, sc = scratch + 2 * nb, gainRight = scratch + 3 * nb, gainLeft = scratch + 4 * nb
 
-        var lg = 0.0, lh = 0.0, lc = 0.0
+        // Running sums and every candidate's gain, −∞ where a side has too few rows or too little
+        // hessian: one select on the smallest slack, so the loop has no branch and its divisions overlap.
+        let last = nb - 1
+        var g = 0.0, h = 0.0, c = 0.0
         var b = 0
         while b < nb {
             let slot = slots + stride * b
-            lg += slot[0]; lh += slot[hs]; lc += slot[cs]
-            sg[b] = lg; sh[b] = lh; sc[b] = lc
-            b += 1
-        }
-        // Every candidate's gain, −∞ where a side has too few rows or too little hessian: one select
-        // on the smallest slack, so the loop has no branch and its divisions overlap.
-        let last = nb - 1
-        b = 0
-        while b < nb {
-            let g = sg[b], h = sh[b], c = sc[b]
+            g += slot[0]; h += slot[hs]; c += slot[cs]
+            sg[b] = g; sh[b] = h; sc[b] = c
             let rg = gradient - g, rh = hessian - h
             let gain = g * g / (h + lambda) + rg * rg / (rh + lambda) - parentScore
             let slack = min(min(c - minLeaf, (total - c) - minLeaf), min(h - minHessian, rh - minHessian))
@@ -610,9 +607,9 @@ private struct NodeJob: @unchecked Sendable {
                                              leftGradient: sg[bestBin] + mg, leftHessian: sh[bestBin] + mh,
                                              leftCount: sc[bestBin] + mc)
         }
-        let c = sc[bestBin]
-        return HistogramTreeGrower.Split(gain: bestGain, feature: f, bin: bestBin, missingGoesLeft: mc > 0 ? false : c + c >= total,
-                                         leftGradient: sg[bestBin], leftHessian: sh[bestBin], leftCount: c)
+        let left = sc[bestBin]
+        return HistogramTreeGrower.Split(gain: bestGain, feature: f, bin: bestBin, missingGoesLeft: mc > 0 ? false : left + left >= total,
+                                         leftGradient: sg[bestBin], leftHessian: sh[bestBin], leftCount: left)
     }
 }
 
@@ -630,7 +627,8 @@ private struct PartitionJob: @unchecked Sendable {
     let start: Int
     let end: Int
     var blocks: Int
-    /// Row-indexed; the smaller child's values are gathered into the ordered buffers.
+    let gather: Bool
+    /// Row-indexed; the smaller child's values are gathered into the ordered buffers when `gather`.
     let gradients: UnsafePointer<Double>
     let hessians: UnsafePointer<Double>?
 
@@ -682,6 +680,7 @@ private struct PartitionJob: @unchecked Sendable {
         let rows = buffers.rows
         (rows + leftDestination).update(from: buffers.leftScratch + r.lowerBound, count: nl)
         (rows + rightDestination).update(from: buffers.rightScratch + r.lowerBound, count: nr)
+        guard gather else { return }
         // Gather the smaller child's gradients in its row order (ties: left, as the grower picks).
         let leftSmaller = leftTotal <= (end - start) - leftTotal
         let from = leftSmaller ? leftDestination : rightDestination
