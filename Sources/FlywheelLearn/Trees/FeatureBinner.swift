@@ -10,15 +10,11 @@ struct FeatureBinner: Codable, Sendable, Hashable {
     /// Upper edges per feature; feature `f` has `edges[f].count + 1` non-missing bins.
     var edges: [[Double]]
 
-    init(_ x: Matrix, maxBins: Int) {
-        self = Self.fitted(x, maxBins: maxBins, threads: 1).binner
-    }
-
     private init(edges: [[Double]]) { self.edges = edges }
 
-    /// Learns the edges on `x` and bins it (column-major, as `transform`), feature by feature on up
-    /// to `threads` threads. Each feature is handled whole by one thread, so the result doesn't
-    /// depend on `threads`.
+    /// Learns the edges on `x` and bins it, column-major (feature `f` of row `i` at `f * rows + i`),
+    /// feature by feature on up to `threads` threads. Each feature is handled whole by one thread,
+    /// so the result doesn't depend on `threads`.
     static func fitted(_ x: Matrix, maxBins: Int, threads: Int) -> (binner: FeatureBinner, bins: [UInt8]) {
         let columns = columnMajor(x, threads: threads)
         var edges = [[Double]](repeating: [], count: x.columns)
@@ -52,26 +48,6 @@ struct FeatureBinner: Codable, Sendable, Hashable {
             if value <= e[mid] { hi = mid } else { lo = mid + 1 }
         }
         return UInt8(lo)
-    }
-
-    /// Column-major bins: feature `f` of row `i` at `f * rows + i`.
-    func transform(_ x: Matrix, threads: Int = 1) -> [UInt8] {
-        let columns = Self.columnMajor(x, threads: threads)
-        var bins = [UInt8](repeating: 0, count: x.rows * x.columns)
-        let n = x.rows
-        columns.withUnsafeBufferPointer { columnBuffer in
-            edges.withUnsafeBufferPointer { edgeBuffer in
-                bins.withUnsafeMutableBufferPointer { binBuffer in
-                    guard let c = columnBuffer.baseAddress, let e = edgeBuffer.baseAddress, let b = binBuffer.baseAddress else { return }
-                    let shared = FeatureJob(columns: c, edges: UnsafeMutablePointer(mutating: e), bins: b, rows: n)
-                    Self.forEachFeature(x.columns, threads: threads) { f in
-                        Self.binColumn(UnsafeBufferPointer(start: shared.columns + f * shared.rows, count: shared.rows),
-                                       edges: shared.edges[f], into: shared.bins + f * shared.rows)
-                    }
-                }
-            }
-        }
-        return bins
     }
 
     /// Upper edges of one feature's bins from its values (NaN skipped).

@@ -3,8 +3,8 @@ import Dispatch
 /// Grows regression trees on binned features from per-row gradients and hessians, best-first.
 ///
 /// A node's histogram holds, per feature and bin (the missing bin last), the sums of gradient,
-/// hessian and rows (only gradient and rows when every hessian is 1). Only the smaller child's histogram is built from rows; the larger one is
-/// the parent's minus it. A split's gain is G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ); the missing
+/// hessian and rows (only gradient and rows when every hessian is 1). Only the smaller child's
+/// histogram is built from rows; the larger one is the parent's minus it. A split's gain is G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ); the missing
 /// bin is tried on both sides. Leaf values are −learningRate·G/(H+λ).
 ///
 /// Work is shared among `threads` threads by whole features (a feature's histogram slots are
@@ -36,13 +36,13 @@ final class HistogramTreeGrower {
     private var freeHistograms: [UnsafeMutablePointer<Double>] = []
     private var allHistograms: [UnsafeMutablePointer<Double>] = []
 
-    /// Below this many row-feature updates a node's histogram and split search run on one thread:
-    /// waking the others costs more than it saves.
+    /// Below this much work (row-feature updates, plus 4 per histogram slot searched) a node's
+    /// histogram and split search run on one thread: waking the others costs more than it saves.
     static let parallelWork = 12_000
     /// Below this many rows a node is partitioned on one thread.
     static let parallelPartition = 8_192
 
-    /// `bins`: column-major, `rowCount` rows (see `FeatureBinner.transform`).
+    /// `bins`: column-major, `rowCount` rows (see `FeatureBinner.fitted`).
     init(bins: [UInt8], rowCount: Int, featureCount: Int, binner: FeatureBinner, params: HistGradientBoostingHyperparameters,
          threads: Int, constantHessian: Bool) {
         self.rowCount = rowCount
