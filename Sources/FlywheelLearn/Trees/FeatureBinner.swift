@@ -23,7 +23,8 @@ struct FeatureBinner: Codable, Sendable, Hashable {
         columns.withUnsafeBufferPointer { columnBuffer in
             edges.withUnsafeMutableBufferPointer { edgeBuffer in
                 bins.withUnsafeMutableBufferPointer { binBuffer in
-                    guard let c = columnBuffer.baseAddress, let e = edgeBuffer.baseAddress, let b = binBuffer.baseAddress else { return }
+                    guard let c = columnBuffer.baseAddress, let e = edgeBuffer.baseAddress,
+                          let b = binBuffer.baseAddress else { return }
                     let shared = FeatureJob(columns: c, edges: e, bins: b, rows: n)
                     forEachFeature(x.columns, threads: threads) { f in
                         let column = UnsafeBufferPointer(start: shared.columns + f * shared.rows, count: shared.rows)

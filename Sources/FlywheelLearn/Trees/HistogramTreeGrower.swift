@@ -4,8 +4,8 @@ import Dispatch
 ///
 /// A node's histogram holds, per feature and bin (the missing bin last), the sums of gradient,
 /// hessian and rows (only gradient and rows when every hessian is 1). Only the smaller child's
-/// histogram is built from rows; the larger one is the parent's minus it. A split's gain is G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ); the missing
-/// bin is tried on both sides. Leaf values are −learningRate·G/(H+λ).
+/// histogram is built from rows; the larger one is the parent's minus it. A split's gain is
+/// G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ); the missing bin is tried on both sides. Leaf values are −learningRate·G/(H+λ).
 ///
 /// Work is shared among `threads` threads by whole features (a feature's histogram slots are
 /// summed by one thread, in row order, and its best split found by that thread) and, for large
@@ -178,15 +178,16 @@ final class HistogramTreeGrower {
                                                 count: mid - leaf.start))
                 }
                 if canSplit(right) {
-                    searches.append(ChildSearch(histogram: rightHistogram, candidates: b.candidates + featureCount * searches.count,
+                    searches.append(ChildSearch(histogram: rightHistogram,
+                                                candidates: b.candidates + featureCount * searches.count,
                                                 gradient: rg, hessian: rh, count: leaf.end - mid))
                 }
                 let smallStart = leftSmaller ? leaf.start : mid
                 let smallCount = leftSmaller ? mid - leaf.start : leaf.end - mid
-                let job = NodeJob(buffers: b, search: searchParameters, small: small, large: parent, smallRows: UnsafePointer(b.rows + smallStart), count: smallCount,
-                                  gradients: UnsafePointer(b.orderedGradients),
-                                  hessians: constantHessian ? nil : UnsafePointer(b.orderedHessians), children: searches)
-                run(job)
+                run(NodeJob(buffers: b, search: searchParameters, small: small, large: parent,
+                            smallRows: UnsafePointer(b.rows + smallStart), count: smallCount,
+                            gradients: UnsafePointer(b.orderedGradients),
+                            hessians: constantHessian ? nil : UnsafePointer(b.orderedHessians), children: searches))
                 left.histogram = leftHistogram
                 right.histogram = rightHistogram
                 leaf.histogram = nil
@@ -545,7 +546,8 @@ private struct NodeJob: @unchecked Sendable {
         }
     }
 
-    private func best(_ child: ChildSearch, feature f: Int, bins nb: Int, scratch: UnsafeMutablePointer<Double>) -> HistogramTreeGrower.Split {
+    private func best(_ child: ChildSearch, feature f: Int, bins nb: Int,
+                      scratch: UnsafeMutablePointer<Double>) -> HistogramTreeGrower.Split {
         let stride = search.stride, hs = search.hessianSlot, cs = search.countSlot
         let slots = UnsafePointer(child.histogram + stride * buffers.offsets[f])
         let missing = slots + stride * nb
@@ -608,7 +610,8 @@ private struct NodeJob: @unchecked Sendable {
                                              leftCount: sc[bestBin] + mc)
         }
         let left = sc[bestBin]
-        return HistogramTreeGrower.Split(gain: bestGain, feature: f, bin: bestBin, missingGoesLeft: mc > 0 ? false : left + left >= total,
+        return HistogramTreeGrower.Split(gain: bestGain, feature: f, bin: bestBin,
+                                         missingGoesLeft: mc > 0 ? false : left + left >= total,
                                          leftGradient: sg[bestBin], leftHessian: sh[bestBin], leftCount: left)
     }
 }
