@@ -145,4 +145,38 @@ import Testing
             #expect(Array(batch.row(r)) == one.predictProbabilities(Matrix([rows[r]])).values)
         }
     }
+
+    @Test func sameModelWhateverTheThreadCountOnLargeNodes() throws {
+        // 20,000 rows: large nodes are partitioned in row blocks, every node's histograms and split
+        // search are shared among threads by feature, gradients are computed in row chunks and the
+        // binning runs feature by feature. Missing values, a 4-valued feature, softmax, squared error
+        // and early stopping are all covered.
+        var random = SeededRandom(seed: 5)
+        let rows = (0..<20_000).map { i in
+            (0..<6).map { f -> Double in
+                if f == 2 && i % 7 == 0 { return .nan }
+                return f == 3 ? Double(Int(random.unit() * 4)) : random.unit()
+            }
+        }
+        let x = Matrix(rows)
+        let classes = rows.map { r in (r[0] + r[1] > 1 ? 1 : 0) + (r[3] >= 2 ? 1 : 0) }
+        let targets = rows.map { r in 3 * r[0] - r[1] + (r[2].isNaN ? 1 : r[2]) + 0.1 * random.unit() }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var classifiers = [Data](), regressors = [Data]()
+        for threads in [1, 2, 4] {
+            var classifier = HistGradientBoostingClassifier(HistGradientBoostingHyperparameters(maxIterations: 4), threadCount: threads)
+            try classifier.fit(x, classes, classCount: 3)
+            classifiers.append(try encoder.encode(classifier))
+            #expect(TreeFixtures.accuracy(classifier.predict(x), classes) > 0.9)
+            var regressor = HistGradientBoostingRegressor(HistGradientBoostingHyperparameters(learningRate: 0.3, maxIterations: 6,
+                                                                                              earlyStopping: .on, iterationsWithoutChange: 2),
+                                                          threadCount: threads)
+            try regressor.fit(x, targets)
+            regressors.append(try encoder.encode(regressor))
+            #expect(TreeFixtures.r2(regressor.predict(x), targets) > 0.8)
+        }
+        #expect(classifiers.allSatisfy { $0 == classifiers[0] })
+        #expect(regressors.allSatisfy { $0 == regressors[0] })
+    }
 }

@@ -38,6 +38,12 @@ enum BoostingLoss {
         return 1
     }
 
+    /// Every hessian is 1, so trees can count rows instead of summing hessians.
+    var hasConstantHessian: Bool {
+        if case .squaredError = self { return true }
+        return false
+    }
+
     func baseline(_ y: [Double], rows: [Int32]) -> [Double] {
         switch self {
         case .squaredError:
@@ -52,37 +58,33 @@ enum BoostingLoss {
         }
     }
 
-    /// Per-row class probabilities (softmax of `raw`) for the softmax loss, row-major; empty otherwise.
-    func probabilities(raw: [Double], rows: [Int32]) -> [Double] {
-        guard case .softmax(let m) = self else { return [] }
-        var p = [Double](repeating: 0, count: raw.count)
-        for r32 in rows {
-            let r = Int(r32)
+    /// Class probabilities (softmax of `raw`, both row-major) of the rows in `rows`, for the softmax loss.
+    func probabilities(raw: UnsafePointer<Double>, rows: Range<Int>, into p: UnsafeMutablePointer<Double>) {
+        guard case .softmax(let m) = self else { return }
+        for r in rows {
             var top = -Double.infinity
             for j in 0..<m { top = max(top, raw[r * m + j]) }
             var sum = 0.0
             for j in 0..<m { let e = Foundation.exp(raw[r * m + j] - top); p[r * m + j] = e; sum += e }
             for j in 0..<m { p[r * m + j] /= sum }
         }
-        return p
     }
 
-    /// Gradients and hessians for output `k` of every row in `rows` (others left untouched).
-    /// `raw` is row-major with `outputs` values per row; `probabilities` comes from `probabilities(raw:rows:)`.
-    func derivatives(output k: Int, y: [Double], raw: [Double], probabilities: [Double], rows: [Int32],
-                     gradients: inout [Double], hessians: inout [Double]) {
-        let m = outputs
-        for r32 in rows {
-            let r = Int(r32)
-            switch self {
-            case .squaredError:
-                gradients[r] = raw[r] - y[r]
-                hessians[r] = 1
-            case .binaryLogLoss:
+    /// Gradients and hessians for output `k` of the rows in `rows` (hessians untouched when constant).
+    /// `raw` is row-major with `outputs` values per row; `probabilities` comes from `probabilities(raw:rows:into:)`.
+    func derivatives(output k: Int, y: UnsafePointer<Double>, raw: UnsafePointer<Double>, probabilities: UnsafePointer<Double>,
+                     rows: Range<Int>, gradients: UnsafeMutablePointer<Double>, hessians: UnsafeMutablePointer<Double>) {
+        switch self {
+        case .squaredError:
+            for r in rows { gradients[r] = raw[r] - y[r] }
+        case .binaryLogLoss:
+            for r in rows {
                 let p = 1 / (1 + Foundation.exp(-raw[r]))
                 gradients[r] = p - y[r]
                 hessians[r] = p * (1 - p)
-            case .softmax:
+            }
+        case .softmax(let m):
+            for r in rows {
                 let p = probabilities[r * m + k]
                 gradients[r] = p - (Int(y[r]) == k ? 1 : 0)
                 hessians[r] = p * (1 - p)
@@ -137,18 +139,21 @@ extension GradientBoostingEnsemble {
         } else {
             trainRows = (0..<n).map { Int32($0) }
         }
-        // Bins are learned on training rows only.
+        // Bins are learned on training rows only, and trees grow on them alone.
         let trainMatrix = validationRows.isEmpty ? x : x.selecting(rows: trainRows.map { Int($0) })
-        let binner = FeatureBinner(trainMatrix, maxBins: params.maxBins)
-        let bins = binner.transform(x)
-        let grower = HistogramTreeGrower(bins: bins, rowCount: n, featureCount: x.columns, binner: binner, params: params,
-                                         threads: max(1, threads ?? ProcessorCount.active))
+        let trainY = validationRows.isEmpty ? y : trainRows.map { y[Int($0)] }
+        let t = trainMatrix.rows
+        let threadCount = max(1, threads ?? ProcessorCount.active)
+        let (binner, bins) = FeatureBinner.fitted(trainMatrix, maxBins: params.maxBins, threads: threadCount)
+        let grower = HistogramTreeGrower(bins: bins, rowCount: t, featureCount: x.columns, binner: binner, params: params,
+                                         threads: threadCount, constantHessian: loss.hasConstantHessian)
 
         let baseline = loss.baseline(y, rows: trainRows)
-        var raw = [Double](repeating: 0, count: n * m)
-        for r in 0..<n { for k in 0..<m { raw[r * m + k] = baseline[k] } }
-        var gradients = [Double](repeating: 0, count: n)
-        var hessians = [Double](repeating: 1, count: n)
+        var raw = [Double](repeating: 0, count: t * m)
+        for r in 0..<t { for k in 0..<m { raw[r * m + k] = baseline[k] } }
+        var gradients = [Double](repeating: 0, count: t)
+        var hessians = [Double](repeating: 1, count: t)
+        var probabilities = [Double](repeating: 0, count: m > 1 ? t * m : 1)
         let validationY = validationRows.map { y[$0] }
         var validationRaw = [Double]()
         for _ in validationRows { validationRaw += baseline }
@@ -157,17 +162,35 @@ extension GradientBoostingEnsemble {
 
         for _ in 0..<params.maxIterations {
             var iteration = [TreeNodes]()
-            // Every class's gradients use the previous iteration's scores.
-            let probabilities = loss.probabilities(raw: raw, rows: trainRows)
-            for k in 0..<m {
-                loss.derivatives(output: k, y: y, raw: raw, probabilities: probabilities, rows: trainRows,
-                                 gradients: &gradients, hessians: &hessians)
-                let (tree, leaves) = grower.grow(rows: trainRows, gradients: gradients, hessians: hessians)
-                for (node, rows) in leaves {
-                    let value = tree.values[node]
-                    for r in rows { raw[Int(r) * m + k] += value }
+            trainY.withUnsafeBufferPointer { yBuffer in
+                raw.withUnsafeMutableBufferPointer { rawBuffer in
+                    gradients.withUnsafeMutableBufferPointer { gradientBuffer in
+                        hessians.withUnsafeMutableBufferPointer { hessianBuffer in
+                            probabilities.withUnsafeMutableBufferPointer { probabilityBuffer in
+                                // invariant: every buffer holds at least one value (t ≥ 1 training row).
+                                guard let yb = yBuffer.baseAddress, let rb = rawBuffer.baseAddress,
+                                      let gb = gradientBuffer.baseAddress, let hb = hessianBuffer.baseAddress,
+                                      let pb = probabilityBuffer.baseAddress else { return }
+                                let b = BoostingBuffers(y: yb, raw: rb, gradients: gb, hessians: hb, probabilities: pb)
+                                // Every class's gradients use the previous iteration's scores.
+                                if m > 1 {
+                                    forEachRowChunk(t, threads: threadCount) { range in
+                                        loss.probabilities(raw: b.raw, rows: range, into: b.probabilities)
+                                    }
+                                }
+                                for k in 0..<m {
+                                    forEachRowChunk(t, threads: threadCount) { range in
+                                        loss.derivatives(output: k, y: b.y, raw: b.raw, probabilities: b.probabilities, rows: range,
+                                                         gradients: b.gradients, hessians: b.hessians)
+                                    }
+                                    let (tree, leaves) = grower.grow(gradients: gb, hessians: hb)
+                                    grower.addLeafValues(tree, leaves, to: rb, stride: m, offset: k)
+                                    iteration.append(tree)
+                                }
+                            }
+                        }
+                    }
                 }
-                iteration.append(tree)
             }
             ensemble.trees.append(iteration)
             guard !validationRows.isEmpty else { continue }
@@ -184,4 +207,16 @@ extension GradientBoostingEnsemble {
         }
         return ensemble
     }
+}
+
+/// The boosting loop's per-row arrays, shared with `forEachRowChunk` workers.
+///
+/// `@unchecked Sendable`: used only inside the owning arrays' `withUnsafe…` scopes, and each
+/// worker writes its own rows.
+private struct BoostingBuffers: @unchecked Sendable {
+    let y: UnsafePointer<Double>
+    let raw: UnsafeMutablePointer<Double>
+    let gradients: UnsafeMutablePointer<Double>
+    let hessians: UnsafeMutablePointer<Double>
+    let probabilities: UnsafeMutablePointer<Double>
 }
