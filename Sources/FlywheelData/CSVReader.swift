@@ -25,13 +25,18 @@ public struct CSVReader: Sendable {
         package var blockSize: Int
         /// Threads that parse a block; nil means one per core.
         package var threads: Int?
-        /// A block is cut into pieces no smaller than this, one per thread.
+        /// A block is cut into pieces no smaller than this, two per thread.
         package var minimumPieceSize: Int
+        /// Whether records of unquoted fields take the fused path (tests turn it off for a reference).
+        package var fusedRecords: Bool
 
-        package init(blockSize: Int = 8 << 20, threads: Int? = nil, minimumPieceSize: Int = 256 << 10) {
+        package init(
+            blockSize: Int = 8 << 20, threads: Int? = nil, minimumPieceSize: Int = 256 << 10, fusedRecords: Bool = true
+        ) {
             self.blockSize = blockSize
             self.threads = threads
             self.minimumPieceSize = minimumPieceSize
+            self.fusedRecords = fusedRecords
         }
     }
 

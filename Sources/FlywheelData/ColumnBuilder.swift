@@ -41,6 +41,12 @@ struct ColumnBuilder {
         if other.kind == .text { kind = .text }
     }
 
+    /// Appends numbers to a numeric column.
+    @inline(__always)
+    mutating func appendNumbers(_ values: UnsafeBufferPointer<Double>) {
+        numbers.append(contentsOf: values)
+    }
+
     /// Starts over for a later part of the file after `other`, keeping the memory already reserved.
     mutating func restart(continuing other: ColumnBuilder) {
         kind = other.kind == .text ? .text : Self(name: name, declared: declared).kind

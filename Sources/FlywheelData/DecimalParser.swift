@@ -26,11 +26,21 @@ package enum DecimalParser {
         guard first &- 48 < 10 || first == 45 || first == 43 || first == 46 || first == 105 || first == 73 else {
             return nil
         }
-        var i = 0
+        if let (v, end) = prefix(p, from: 0, end: n, PowersOfFive.shared), end == n { return v }
+        return strtodNumber(field)
+    }
+
+    /// The decimal number that starts at `p[start]` and where it ends, when it is a plain one this
+    /// parser decides by itself: sign, digits with an optional point, optional exponent, at most 19
+    /// significant digits, a normal result. Nil otherwise (the caller then asks `strtod`). Reads
+    /// nothing at or after `end`.
+    @inline(__always)
+    static func prefix(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int, _ table: PowersOfFive) -> (Double, Int)? {
+        var i = start
         var negative = false
-        if first == 45 || first == 43 {
-            negative = first == 45
-            i = 1
+        if i < n, p[i] == 45 || p[i] == 43 {
+            negative = p[i] == 45
+            i += 1
         }
         var w: UInt64 = 0
         let intStart = i
@@ -45,11 +55,10 @@ package enum DecimalParser {
             i += 1
         }
         var digits = i - intStart
-        var anyDigit = digits > 0
         var q = 0
         if i < n, p[i] == 46 {
             i += 1
-            let pointAt = i
+            let fractionStart = i
             while i + 8 <= n, let v = eightDigits(p + i) {
                 w = w &* 100_000_000 &+ v
                 i += 8
@@ -60,10 +69,10 @@ package enum DecimalParser {
                 w = w &* 10 &+ UInt64(d)
                 i += 1
             }
-            q = pointAt - i
-            digits += i - pointAt
-            anyDigit = anyDigit || i > pointAt
+            q = fractionStart - i
+            digits += i - fractionStart
         }
+        guard digits > 0 else { return nil }
         if digits > 19 {
             // Leading zeros do not count (w holds the rest exactly when at most 19 digits remain).
             var j = intStart
@@ -71,8 +80,8 @@ package enum DecimalParser {
                 if p[j] == 48 { digits -= 1 }
                 j += 1
             }
+            guard digits <= 19 else { return nil }  // w wrapped around
         }
-        guard anyDigit else { return strtodNumber(field) }
         if i < n, p[i] | 0x20 == 101 {  // e or E
             i += 1
             var negativeExponent = false
@@ -80,7 +89,7 @@ package enum DecimalParser {
                 negativeExponent = p[i] == 45
                 i += 1
             }
-            let expStart = i
+            let exponentStart = i
             var e = 0
             while i < n {
                 let d = p[i] &- 48
@@ -88,14 +97,12 @@ package enum DecimalParser {
                 if e < 100_000 { e = e * 10 + Int(d) }  // beyond any double; strtod decides
                 i += 1
             }
-            guard i > expStart else { return strtodNumber(field) }
+            guard i > exponentStart else { return nil }
             q += negativeExponent ? -e : e
         }
-        guard i == n else { return strtodNumber(field) }
-        guard digits <= 19 else { return strtodNumber(field) }  // w wrapped around
-        if w == 0 { return negative ? -0.0 : 0.0 }
-        guard let v = value(w, q) else { return strtodNumber(field) }
-        return negative ? -v : v
+        if w == 0 { return (negative ? -0.0 : 0.0, i) }
+        guard let v = value(w, q, table) else { return nil }
+        return (negative ? -v : v, i)
     }
 
     /// The value of 8 ASCII digits at `p`, or nil when any byte is not a digit (SWAR: all 8 bytes
@@ -120,15 +127,16 @@ package enum DecimalParser {
 
     /// w × 10^q correctly rounded, for 0 < w < 10^19; nil when this method cannot be sure.
     @inline(__always)
-    static func value(_ w: UInt64, _ q: Int) -> Double? {
+    static func value(_ w: UInt64, _ q: Int, _ table: PowersOfFive) -> Double? {
         // Clinger: w and 10^|q| are exact doubles, so one IEEE multiply or divide rounds once.
         if w <= 1 << 53, q >= -22, q <= 22 {
             let d = Double(w)
             return q < 0 ? d / exactPowersOfTen[-q] : d * exactPowersOfTen[q]
         }
-        return eiselLemire(w, q, PowersOfFive.shared)
+        return eiselLemire(w, q, table)
     }
 
+    @inline(__always)
     static func eiselLemire(_ w: UInt64, _ q: Int, _ table: PowersOfFive) -> Double? {
         guard q >= PowersOfFive.minExponent, q <= PowersOfFive.maxExponent else { return nil }
         let k = q - PowersOfFive.minExponent

@@ -113,7 +113,7 @@ struct TableAssembler {
                 for c in builders.indices { piece.builders[c].reserve(rows) }
             }
         }
-        let job = PieceJob(block: block, starts: starts, final: final, pieces: Array(pieces[..<count]))
+        let job = PieceJob(block: block, starts: starts, final: final, fused: tuning.fusedRecords, pieces: Array(pieces[..<count]))
         DispatchQueue.concurrentPerform(iterations: count) { k in job.run(k) }
         // Merge in order, checking each guess.
         var at = start
@@ -143,10 +143,9 @@ struct TableAssembler {
         var columns: [ColumnBuilder] = []
         swap(&columns, &builders)  // uniquely referenced while rows are appended
         defer { swap(&columns, &builders) }
-        let stop = try tokenizer.tokenize(block, from: start, limit: limit, final: final, line: line) { record in
-            try Self.add(record, to: &columns)
-            return true
-        }
+        let stop = try Self.parseRows(
+            block, from: start, limit: limit, final: final, line: line, into: &columns, tokenizer: tokenizer,
+            fused: tuning.fusedRecords, powers: PowersOfFive.shared)
         line = stop.line
         return stop
     }
@@ -175,17 +174,16 @@ private final class Piece {
         self.builders = builders.map(ColumnBuilder.init(continuing:))
     }
 
-    func run(_ block: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int, final: Bool) {
+    func run(_ block: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int, final: Bool, fused: Bool) {
         stop = nil
         error = nil
         var columns: [ColumnBuilder] = []
         swap(&columns, &builders)
         defer { swap(&columns, &builders) }
         do {
-            stop = try tokenizer.tokenize(block, from: start, limit: limit, final: final, line: 1) { record in
-                try TableAssembler.add(record, to: &columns)
-                return true
-            }
+            stop = try TableAssembler.parseRows(
+                block, from: start, limit: limit, final: final, line: 1, into: &columns, tokenizer: tokenizer,
+                fused: fused, powers: PowersOfFive.shared)
         } catch {
             // invariant: the tokenizer and the builders throw only CSVLineError.
             self.error = error as? CSVLineError ?? CSVLineError(line: 1, message: "\(error)")
@@ -202,9 +200,10 @@ private struct PieceJob: @unchecked Sendable {
     let block: UnsafeBufferPointer<UInt8>
     let starts: [Int]
     let final: Bool
+    let fused: Bool
     let pieces: [Piece]
 
     func run(_ k: Int) {
-        pieces[k].run(block, from: starts[k], limit: k + 1 < starts.count ? starts[k + 1] : block.count, final: final)
+        pieces[k].run(block, from: starts[k], limit: k + 1 < starts.count ? starts[k + 1] : block.count, final: final, fused: fused)
     }
 }
