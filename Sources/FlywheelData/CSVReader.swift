@@ -3,8 +3,8 @@ import Foundation
 
 /// Reads CSV into a ``Table``, inferring each column's type (numeric, boolean, categorical).
 ///
-/// The file streams through in blocks of a few MiB, so memory holds the table, not the text; each
-/// block is split at record boundaries and parsed on every core. Missing values are empty fields
+/// A file is read in pieces of a few MiB, split at record boundaries and parsed on every core, so
+/// memory holds the table, not the text. Missing values are empty fields
 /// and unquoted `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL` (quoted, they are text). A column is
 /// numeric when every other value parses as a number, boolean when every value is `true`/`false`
 /// (any case), categorical otherwise. A column that turns out not to be numeric after numbers were
@@ -21,20 +21,24 @@ public struct CSVReader: Sendable {
 
     /// How a read splits its work. Tests shrink it to put block and piece boundaries everywhere.
     package struct Tuning: Sendable {
-        /// Bytes gathered before a block is parsed: the most text held in memory, bar one record.
+        /// Bytes read at a time from a stream, and by a single thread.
         package var blockSize: Int
-        /// Threads that parse a block; nil means one per core.
+        /// Threads that parse a file or bytes in memory; nil means one per core.
         package var threads: Int?
-        /// A block is cut into pieces no smaller than this, two per thread.
+        /// The size of the pieces threads take in turn; nil picks eight per thread, from
+        /// `minimumPieceSize` to 4 MiB.
+        package var pieceSize: Int?
         package var minimumPieceSize: Int
         /// Whether records of unquoted fields take the fused path (tests turn it off for a reference).
         package var fusedRecords: Bool
 
         package init(
-            blockSize: Int = 8 << 20, threads: Int? = nil, minimumPieceSize: Int = 256 << 10, fusedRecords: Bool = true
+            blockSize: Int = 8 << 20, threads: Int? = nil, pieceSize: Int? = nil, minimumPieceSize: Int = 256 << 10,
+            fusedRecords: Bool = true
         ) {
             self.blockSize = blockSize
             self.threads = threads
+            self.pieceSize = pieceSize
             self.minimumPieceSize = minimumPieceSize
             self.fusedRecords = fusedRecords
         }
@@ -118,9 +122,24 @@ public struct CSVReader: Sendable {
     }
 
     func read(source: String, input: CSVInput) throws -> Table {
-        var assembler = TableAssembler(
-            source: source, delimiter: delimiter, types: types, tuning: tuning, expectedBytes: input.expectedSize)
-        try input.forEachBlock(minimum: tuning.blockSize) { block, final in try assembler.consume(block, final: final) }
+        var assembler = TableAssembler(source: source, delimiter: delimiter, types: types, tuning: tuning)
+        switch input {
+        case .data(let data):
+            try data.withUnsafeBytes { raw in try assembler.read(.memory(raw.bindMemory(to: UInt8.self))) }
+        case .file(let url):
+            let handle = try CSVInput.open(url)
+            defer { try? handle.close() }
+            let fd = handle.fileDescriptor
+            if let text = CSVRandomAccess.file(fd: fd, path: url.path) {
+                try assembler.read(text)
+            } else {
+                try CSVInput.stream(fd: fd, path: url.path, minimum: tuning.blockSize) { block, final in
+                    try assembler.consume(block, final: final)
+                }
+            }
+        case .chunks:
+            try input.forEachBlock(minimum: tuning.blockSize) { block, final in try assembler.consume(block, final: final) }
+        }
         guard let names = assembler.names else {
             throw FlywheelError.invalidArgument("\(source): the file is empty; a header row is required")
         }

@@ -36,69 +36,70 @@ package enum DecimalParser {
     /// nothing at or after `end`.
     @inline(__always)
     static func prefix(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int, _ table: PowersOfFive) -> (Double, Int)? {
+        // Offsets stay far below Int.max, so the arithmetic wraps rather than checks.
         var i = start
         var negative = false
         if i < n, p[i] == 45 || p[i] == 43 {
             negative = p[i] == 45
-            i += 1
+            i &+= 1
         }
         var w: UInt64 = 0
         let intStart = i
-        while i + 8 <= n, let v = eightDigits(p + i) {
+        while i &+ 8 <= n, let v = eightDigits(p + i) {
             w = w &* 100_000_000 &+ v
-            i += 8
+            i &+= 8
         }
         while i < n {
             let d = p[i] &- 48
             guard d < 10 else { break }
             w = w &* 10 &+ UInt64(d)
-            i += 1
+            i &+= 1
         }
-        var digits = i - intStart
+        var digits = i &- intStart
         var q = 0
         if i < n, p[i] == 46 {
-            i += 1
+            i &+= 1
             let fractionStart = i
-            while i + 8 <= n, let v = eightDigits(p + i) {
+            while i &+ 8 <= n, let v = eightDigits(p + i) {
                 w = w &* 100_000_000 &+ v
-                i += 8
+                i &+= 8
             }
             while i < n {
                 let d = p[i] &- 48
                 guard d < 10 else { break }
                 w = w &* 10 &+ UInt64(d)
-                i += 1
+                i &+= 1
             }
-            q = fractionStart - i
-            digits += i - fractionStart
+            q = fractionStart &- i
+            digits &+= i &- fractionStart
         }
         guard digits > 0 else { return nil }
         if digits > 19 {
             // Leading zeros do not count (w holds the rest exactly when at most 19 digits remain).
             var j = intStart
             while j < i, p[j] == 48 || p[j] == 46 {
-                if p[j] == 48 { digits -= 1 }
-                j += 1
+                if p[j] == 48 { digits &-= 1 }
+                j &+= 1
             }
             guard digits <= 19 else { return nil }  // w wrapped around
         }
         if i < n, p[i] | 0x20 == 101 {  // e or E
-            i += 1
+            i &+= 1
             var negativeExponent = false
             if i < n, p[i] == 45 || p[i] == 43 {
                 negativeExponent = p[i] == 45
-                i += 1
+                i &+= 1
             }
             let exponentStart = i
             var e = 0
             while i < n {
                 let d = p[i] &- 48
                 guard d < 10 else { break }
-                if e < 100_000 { e = e * 10 + Int(d) }  // beyond any double; strtod decides
-                i += 1
+                if e < 100_000 { e = e &* 10 &+ Int(d) }  // beyond any double; strtod decides
+                i &+= 1
             }
             guard i > exponentStart else { return nil }
-            q += negativeExponent ? -e : e
+            q &+= negativeExponent ? -e : e
         }
         if w == 0 { return (negative ? -0.0 : 0.0, i) }
         guard let v = value(w, q, table) else { return nil }
@@ -119,32 +120,26 @@ package enum DecimalParser {
         return (pairs02 &* (100 + (1_000_000 << 32)) &+ pairs13 &* (1 + (10_000 << 32))) >> 32
     }
 
-    /// Exact powers of ten that a double holds: 1e0 … 1e22.
-    static let exactPowersOfTen: [Double] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ]
-
     /// w × 10^q correctly rounded, for 0 < w < 10^19; nil when this method cannot be sure.
     @inline(__always)
     static func value(_ w: UInt64, _ q: Int, _ table: PowersOfFive) -> Double? {
-        // Clinger: w and 10^|q| are exact doubles, so one IEEE multiply or divide rounds once.
-        if w <= 1 << 53, q >= -22, q <= 22 {
-            let d = Double(w)
-            return q < 0 ? d / exactPowersOfTen[-q] : d * exactPowersOfTen[q]
-        }
-        return eiselLemire(w, q, table)
+        // Clinger: w and 10^|q| are exact doubles, so one IEEE multiply or divide rounds once. A
+        // division is slow, so it only serves the values Eisel–Lemire leaves open (exact ones).
+        let clinger = w <= 1 << 53 && q >= -22 && q <= 22
+        if clinger, q >= 0 { return Double(w) * table.tens[q] }
+        if let v = eiselLemire(w, q, table) { return v }
+        return clinger ? Double(w) / table.tens[-q] : nil
     }
 
     @inline(__always)
     static func eiselLemire(_ w: UInt64, _ q: Int, _ table: PowersOfFive) -> Double? {
         guard q >= PowersOfFive.minExponent, q <= PowersOfFive.maxExponent else { return nil }
-        let k = q - PowersOfFive.minExponent
+        let entry = table.entries + (q &- PowersOfFive.minExponent) &* 3
         let shift = w.leadingZeroBitCount
         let wn = w << UInt64(shift)
         // P = wn × T, with T = tHi·2^64 + tLo: 192 bits as (h, m, l).
-        let first = wn.multipliedFullWidth(by: table.high[k])
-        let second = wn.multipliedFullWidth(by: table.low[k])
+        let first = wn.multipliedFullWidth(by: entry[0])
+        let second = wn.multipliedFullWidth(by: entry[1])
         let (m, carry) = first.low.addingReportingOverflow(second.high)
         let h = first.high &+ (carry ? 1 : 0)
         let l = second.low
@@ -167,13 +162,13 @@ package enum DecimalParser {
             mantissa = (m54 >> 1) &+ ((m54 >> 1) & 1)
         }
         // Value = P × 2^(e + q − shift), whose top bit is at 190 + upper.
-        var exponent = 190 + Int(upper) + Int(table.binaryExponent[k]) + q - shift
+        var exponent = 190 &+ Int(upper) &+ Int(Int64(bitPattern: entry[2])) &+ q &- shift
         if mantissa == 1 << 53 {
             mantissa >>= 1
-            exponent += 1
+            exponent &+= 1
         }
         guard exponent >= -1022, exponent <= 1023 else { return nil }  // subnormal or infinite: strtod
-        return Double(bitPattern: UInt64(exponent + 1023) << 52 | (mantissa & ((1 << 52) - 1)))
+        return Double(bitPattern: UInt64(exponent &+ 1023) << 52 | (mantissa & ((1 << 52) - 1)))
     }
 
     /// The reader's original path: `strtod` on a NUL-terminated copy, accepting only decimal forms.
@@ -205,30 +200,43 @@ package enum DecimalParser {
 /// 128-bit truncations of 5^q for q in −342…308: T(q) = ⌊5^q · 2^−e(q)⌋ with e(q) chosen so that
 /// 2^127 ≤ T(q) < 2^128. Computed once with exact big-integer arithmetic: 5^q by repeated
 /// multiplication, and 5^−n as ⌊2^1024 / 5^n⌋ by repeated division by 5 (⌊⌊x/a⌋/b⌋ = ⌊x/ab⌋).
-struct PowersOfFive: Sendable {
+///
+/// The tables sit in memory allocated once (no bounds checks in the hot loop); `@unchecked
+/// Sendable` because nothing changes them after `init`.
+final class PowersOfFive: @unchecked Sendable {
     static let minExponent = -342
     static let maxExponent = 308
     /// 5^55 < 2^128 ≤ 5^56: up to here T(q) is 5^q itself, shifted.
     static let maxExactExponent = 55
     static let shared = PowersOfFive()
 
-    let high: [UInt64]
-    let low: [UInt64]
-    /// e(q): 5^q = T(q) · 2^e(q) (exactly for 0 ≤ q ≤ 55, from above otherwise).
-    let binaryExponent: [Int16]
+    /// For each q from `minExponent`: the high and low 64 bits of T(q), then e(q) as an Int64 bit
+    /// pattern (5^q = T(q) · 2^e(q), exactly for 0 ≤ q ≤ 55, from above otherwise).
+    let entries: UnsafeMutablePointer<UInt64>
+    /// 1e0 … 1e22, the powers of ten a double holds exactly.
+    let tens: UnsafeMutablePointer<Double>
 
-    init() {
+    private init() {
         let count = Self.maxExponent - Self.minExponent + 1
-        var high = [UInt64](repeating: 0, count: count)
-        var low = [UInt64](repeating: 0, count: count)
-        var exps = [Int16](repeating: 0, count: count)
+        entries = .allocate(capacity: 3 * count)
+        entries.initialize(repeating: 0, count: 3 * count)
+        tens = .allocate(capacity: 23)
+        var ten = 1.0
+        for i in 0...22 {
+            tens[i] = ten
+            ten *= 10  // exact up to 1e22
+        }
+        func store(_ q: Int, _ top: (UInt64, UInt64, Int), _ exponent: Int) {
+            let k = 3 * (q - Self.minExponent)
+            entries[k] = top.0
+            entries[k + 1] = top.1
+            entries[k + 2] = UInt64(bitPattern: Int64(exponent))
+        }
         // Little-endian 32-bit limbs.
         var power: [UInt32] = [1]
         for q in 0...Self.maxExponent {
-            let (hi, lo, bits) = Self.top128(power)
-            high[q - Self.minExponent] = hi
-            low[q - Self.minExponent] = lo
-            exps[q - Self.minExponent] = Int16(bits - 128)
+            let top = Self.top128(power)
+            store(q, top, top.2 - 128)
             var carry: UInt64 = 0
             for j in power.indices {
                 let x = UInt64(power[j]) * 5 + carry
@@ -246,14 +254,14 @@ struct PowersOfFive: Sendable {
                 quotient[j] = UInt32(x / 5)
                 rem = x % 5
             }
-            let (hi, lo, bits) = Self.top128(quotient)
-            high[-n - Self.minExponent] = hi
-            low[-n - Self.minExponent] = lo
-            exps[-n - Self.minExponent] = Int16(bits - 128 - 1024)
+            let top = Self.top128(quotient)
+            store(-n, top, top.2 - 128 - 1024)
         }
-        self.high = high
-        self.low = low
-        binaryExponent = exps
+    }
+
+    deinit {
+        entries.deallocate()
+        tens.deallocate()
     }
 
     /// The top 128 bits of a nonzero big integer (shifted left when it is shorter), and its bit length.

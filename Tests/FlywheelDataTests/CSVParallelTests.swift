@@ -27,9 +27,10 @@ import Testing
         }
     }
 
+    /// A reader whose pieces (and single-thread windows) are `blockSize` bytes.
     static func reader(blockSize: Int, threads: Int, types: [String: ColumnType] = [:]) -> CSVReader {
         var r = CSVReader(types: types)
-        r.tuning = CSVReader.Tuning(blockSize: blockSize, threads: threads, minimumPieceSize: 1)
+        r.tuning = CSVReader.Tuning(blockSize: blockSize, threads: threads, pieceSize: blockSize)
         return r
     }
 
@@ -51,10 +52,17 @@ import Testing
             let t = try Self.reader(blockSize: split.block, threads: split.threads).read(data, source: "t.csv")
             #expect(t == serial, "block \(split.block), \(split.threads) threads")
         }
-        // Blocks gathered from small chunks, cut anywhere.
-        let chunked = try CSVReader.readChunked(
-            Array(text.utf8), chunkSize: 97, tuning: CSVReader.Tuning(blockSize: 500, threads: 3, minimumPieceSize: 1))
+        // A stream: blocks gathered from small chunks, cut anywhere.
+        let chunked = try CSVReader.readChunked(Array(text.utf8), chunkSize: 97, tuning: CSVReader.Tuning(blockSize: 500))
         #expect(chunked == serial)
+        // A file, read in pieces with pread.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("parallel-\(UUID().uuidString).csv")
+        try data.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        for split in Self.splits {
+            let t = try Self.reader(blockSize: split.block, threads: split.threads).read(contentsOf: url)
+            #expect(t == serial, "file, block \(split.block), \(split.threads) threads")
+        }
     }
 
     /// Most newlines here are inside quotes, so most guessed cuts are wrong and must be repaired.
