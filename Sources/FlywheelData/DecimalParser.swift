@@ -37,39 +37,20 @@ package enum DecimalParser {
     @inline(__always)
     static func prefix(_ p: UnsafePointer<UInt8>, from start: Int, end n: Int, _ table: PowersOfFive) -> (Double, Int)? {
         // Offsets stay far below Int.max, so the arithmetic wraps rather than checks.
+        // Signs and digit counts vary from value to value: they are handled without branches.
         var i = start
-        var negative = false
-        if i < n, p[i] == 45 || p[i] == 43 {
-            negative = p[i] == 45
-            i &+= 1
-        }
+        let first = i < n ? p[i] : 0
+        let negative = first == 45
+        i &+= negative || first == 43 ? 1 : 0
         var w: UInt64 = 0
         let intStart = i
-        while i &+ 8 <= n, let v = eightDigits(p + i) {
-            w = w &* 100_000_000 &+ v
-            i &+= 8
-        }
-        while i < n {
-            let d = p[i] &- 48
-            guard d < 10 else { break }
-            w = w &* 10 &+ UInt64(d)
-            i &+= 1
-        }
+        digitsAt(p, &i, n, &w, table)
         var digits = i &- intStart
         var q = 0
         if i < n, p[i] == 46 {
             i &+= 1
             let fractionStart = i
-            while i &+ 8 <= n, let v = eightDigits(p + i) {
-                w = w &* 100_000_000 &+ v
-                i &+= 8
-            }
-            while i < n {
-                let d = p[i] &- 48
-                guard d < 10 else { break }
-                w = w &* 10 &+ UInt64(d)
-                i &+= 1
-            }
+            digitsAt(p, &i, n, &w, table)
             q = fractionStart &- i
             digits &+= i &- fractionStart
         }
@@ -101,9 +82,51 @@ package enum DecimalParser {
             guard i > exponentStart else { return nil }
             q &+= negativeExponent ? -e : e
         }
-        if w == 0 { return (negative ? -0.0 : 0.0, i) }
+        let sign = UInt64(negative ? 1 : 0) << 63
+        if w == 0 { return (Double(bitPattern: sign), i) }
         guard let v = value(w, q, table) else { return nil }
-        return (negative ? -v : v, i)
+        return (Double(bitPattern: v.bitPattern | sign), i)
+    }
+
+    /// Reads the digits at `p[i]`, advancing `i` and accumulating them into `w`: groups of eight,
+    /// then the rest in one step when eight bytes can be read, else one by one.
+    @inline(__always)
+    static func digitsAt(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int, _ w: inout UInt64, _ table: PowersOfFive) {
+        while i &+ 8 <= n, let v = eightDigits(p + i) {
+            w = w &* 100_000_000 &+ v
+            i &+= 8
+        }
+        if i &+ 8 <= n {
+            let rest = digitRun(p + i)
+            w = w &* table.integerTens[rest.count] &+ rest.value
+            i &+= rest.count
+            return
+        }
+        while i < n {
+            let d = p[i] &- 48
+            guard d < 10 else { break }
+            w = w &* 10 &+ UInt64(d)
+            i &+= 1
+        }
+    }
+
+    /// How many of the 8 bytes at `p` are digits before the first that is not, and their value,
+    /// with no branch per digit: the digits move to the last places behind '0's, then combine as
+    /// in ``eightDigits(_:)``.
+    @inline(__always)
+    static func digitRun(_ p: UnsafePointer<UInt8>) -> (count: Int, value: UInt64) {
+        let v = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        // As in eightDigits; a carry out of a byte of 0xFA or more only disturbs later bytes,
+        // after the first non-digit.
+        let nibbles = (v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
+        let count = (nibbles ^ 0x3333_3333_3333_3333).trailingZeroBitCount >> 3  // 8 when all are digits
+        let digits = v &<< UInt64(64 &- 8 &* count) | 0x3030_3030_3030_3030 &>> UInt64(8 &* count)
+        // `&<<` and `&>>` take the shift modulo 64: fix the two ends, where the count is 0 or 8.
+        let moved = count == 0 ? 0x3030_3030_3030_3030 : (count == 8 ? v : digits)
+        var x = moved &- 0x3030_3030_3030_3030
+        x = (x &* 10) &+ (x >> 8)
+        let pairs02 = x & 0x0000_00FF_0000_00FF, pairs13 = (x >> 16) & 0x0000_00FF_0000_00FF
+        return (count, (pairs02 &* (100 + (1_000_000 << 32)) &+ pairs13 &* (1 + (10_000 << 32))) >> 32)
     }
 
     /// The value of 8 ASCII digits at `p`, or nil when any byte is not a digit (SWAR: all 8 bytes
@@ -125,10 +148,9 @@ package enum DecimalParser {
     static func value(_ w: UInt64, _ q: Int, _ table: PowersOfFive) -> Double? {
         // Clinger: w and 10^|q| are exact doubles, so one IEEE multiply or divide rounds once. A
         // division is slow, so it only serves the values Eisel–Lemire leaves open (exact ones).
-        let clinger = w <= 1 << 53 && q >= -22 && q <= 22
-        if clinger, q >= 0 { return Double(w) * table.tens[q] }
+        if q >= 0, q <= 22, w <= 1 << 53 { return Double(w) * table.tens[q] }
         if let v = eiselLemire(w, q, table) { return v }
-        return clinger ? Double(w) / table.tens[-q] : nil
+        return q >= -22 && q < 0 && w <= 1 << 53 ? Double(w) / table.tens[-q] : nil
     }
 
     @inline(__always)
@@ -150,16 +172,14 @@ package enum DecimalParser {
         let m54 = h >> s
         let below = h & belowMask
         let exact = q >= 0 && q <= PowersOfFive.maxExactExponent
-        // The true product lies in [P, P + 2^64): a carry into the kept bits is possible only here.
-        if !exact, below == belowMask, m == .max { return nil }
-        var mantissa: UInt64
-        if m54 & 1 == 0 {
-            mantissa = m54 >> 1
-        } else if below != 0 || m != 0 || l != 0 {
-            mantissa = (m54 >> 1) &+ 1
-        } else {
+        // The true product lies in [P, P + 2^64): a carry into the kept bits is possible only when
+        // all the bits below them are ones. (One test on or-ed bits: a rare branch, not several.)
+        if (below ^ belowMask) | ~m == 0, !exact { return nil }
+        // Round to nearest: add the rounding bit. Ties (nothing below the rounding bit) are rare.
+        var mantissa = (m54 &+ 1) >> 1
+        if (m54 & 1) ^ 1 | below | m | l == 0 {
             guard exact else { return nil }  // a tie, or just above one: strtod knows
-            mantissa = (m54 >> 1) &+ ((m54 >> 1) & 1)
+            mantissa = (m54 >> 1) &+ ((m54 >> 1) & 1)  // to even
         }
         // Value = P × 2^(e + q − shift), whose top bit is at 190 + upper.
         var exponent = 190 &+ Int(upper) &+ Int(Int64(bitPattern: entry[2])) &+ q &- shift
@@ -215,12 +235,20 @@ final class PowersOfFive: @unchecked Sendable {
     let entries: UnsafeMutablePointer<UInt64>
     /// 1e0 … 1e22, the powers of ten a double holds exactly.
     let tens: UnsafeMutablePointer<Double>
+    /// 10^0 … 10^8 as integers.
+    let integerTens: UnsafeMutablePointer<UInt64>
 
     private init() {
         let count = Self.maxExponent - Self.minExponent + 1
         entries = .allocate(capacity: 3 * count)
         entries.initialize(repeating: 0, count: 3 * count)
         tens = .allocate(capacity: 23)
+        integerTens = .allocate(capacity: 9)
+        var integerTen: UInt64 = 1
+        for i in 0...8 {
+            integerTens[i] = integerTen
+            integerTen *= 10
+        }
         var ten = 1.0
         for i in 0...22 {
             tens[i] = ten
@@ -262,6 +290,7 @@ final class PowersOfFive: @unchecked Sendable {
     deinit {
         entries.deallocate()
         tens.deallocate()
+        integerTens.deallocate()
     }
 
     /// The top 128 bits of a nonzero big integer (shifted left when it is shorter), and its bit length.

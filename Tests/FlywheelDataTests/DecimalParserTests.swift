@@ -134,6 +134,27 @@ import Testing
         }
     }
 
+    /// The fused reader parses a number where it lies, followed by whatever comes next: the same
+    /// value, and the end just before the first byte that is not part of it.
+    @Test func prefixStopsWhereTheNumberEnds() {
+        var rng = SeededRandom(seed: 13)
+        let followers = [",", "\n", "\r\n", ",1.5,2", "x", ";", " ", "\"", "e", "-", "", ",,,,,,,,,,,,", "/7"]
+        var mismatches: [String] = []
+        for _ in 0..<20_000 {
+            let digits = 1 + rng.below(20)
+            let d = (rng.unit() - 0.5) * pow(10, Double(rng.below(40) - 20))
+            let number = rng.below(2) == 0 ? String(format: "%.\(digits - 1)e", d) : String(format: "%.\(rng.below(22))f", d)
+            let text = Array((number + followers[rng.below(followers.count)]).utf8)
+            let got = text.withUnsafeBufferPointer { DecimalParser.prefix($0.baseAddress!, from: 0, end: $0.count, .shared) }
+            let expected = Double(number)
+            // Undecided numbers (nil) are fine: the reader then asks strtod. Decided ones must be exact.
+            if let (v, end) = got, end != number.utf8.count || v.bitPattern != expected?.bitPattern {
+                mismatches.append("\(String(decoding: text, as: UTF8.self).debugDescription): \(v) to \(end)")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
+
     /// The fast method answers nearly every 17-digit value itself, and always agrees with Swift.
     @Test func eiselLemireDecidesAlmostEveryCaseAndIsNeverWrong() {
         var rng = SeededRandom(seed: 9)
