@@ -44,7 +44,15 @@ package enum DecimalParser {
         i &+= negative || first == 43 ? 1 : 0
         var w: UInt64 = 0
         let intStart = i
-        digitsAt(p, &i, n, &w, table)
+        if i &+ 8 <= n {
+            // Integer parts are mostly short: one SWAR step, and more only after eight digits.
+            let run = digitRun(p + i)
+            w = run.value
+            i &+= run.count
+            if run.count == 8 { digitsAt(p, &i, n, &w, table) }
+        } else {
+            digitsAt(p, &i, n, &w, table)
+        }
         var digits = i &- intStart
         var q = 0
         if i < n, p[i] == 46 {

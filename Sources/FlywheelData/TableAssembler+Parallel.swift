@@ -49,15 +49,7 @@ extension TableAssembler {
         let threads = tuning.threads ?? ProcessorCount.active
         let pieceSize = max(1, tuning.pieceSize ?? min(4 << 20, max(tuning.minimumPieceSize, remaining / max(1, threads * 8))))
         let count = threads > 1 ? (remaining + pieceSize - 1) / pieceSize : 1
-        let powers = PowersOfFive.shared
-        if count < 2 {
-            let stop = try Self.parseRange(
-                text, from: start, limit: text.size, line: line, window: tuning.blockSize, into: &builders, buffer: buffer,
-                tokenizer: tokenizer, fused: tuning.fusedRecords, powers: powers)
-            line = stop.line
-            return
-        }
-        // Rows per byte from the newlines after the header, to size each piece's columns.
+        // Rows per byte from the newlines after the header, to size the columns before they fill.
         var newlines = 0
         if let base = sample.baseAddress {
             var at = start
@@ -68,6 +60,14 @@ extension TableAssembler {
         }
         let rate = Double(newlines) / Double(max(1, sample.count - start))
         for c in builders.indices { builders[c].reserve(Int(Double(remaining) * rate * 1.05) + 16) }
+        let powers = PowersOfFive.shared
+        if count < 2 {
+            let stop = try Self.parseRange(
+                text, from: start, limit: text.size, line: line, window: tuning.blockSize, into: &builders, buffer: buffer,
+                tokenizer: tokenizer, fused: tuning.fusedRecords, powers: powers)
+            line = stop.line
+            return
+        }
         let assembly = Assembly(
             text: text, cuts: (0...count).map { start + remaining * $0 / count }, builders: builders, line: line,
             rowsPerPiece: Int(Double(pieceSize) * rate * 1.2) + 16, delimiter: tokenizer.delimiter, window: tuning.blockSize,
