@@ -3,12 +3,13 @@ import Foundation
 
 /// Reads CSV into a ``Table``, inferring each column's type (numeric, boolean, categorical).
 ///
-/// A file is read in pieces of a few MiB, split at record boundaries and parsed on every core, so
-/// memory holds the table, not the text. Missing values are empty fields
-/// and unquoted `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL` (quoted, they are text). A column is
-/// numeric when every other value parses as a number, boolean when every value is `true`/`false`
-/// (any case), categorical otherwise. A column that turns out not to be numeric after numbers were
-/// seen is read again as text in a second pass, so no value ever loses its spelling.
+/// A file is read in pieces of a few MiB, split at record boundaries and parsed on every core (a
+/// pipe, in blocks on one thread), so memory holds the table, not the text. Missing values are
+/// empty fields and unquoted `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL` (quoted, they are text). A
+/// column is numeric when every other value parses as a number, boolean when every value is
+/// `true`/`false` (any case), categorical otherwise. A column that turns out not to be numeric
+/// after numbers were seen is read again as text in a second pass, so no value ever loses its
+/// spelling.
 public struct CSVReader: Sendable {
     public static let missingMarkers: Set<String> = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
     /// Block size of the serial scans (type inference, chunked reading, the text pass).
@@ -33,7 +34,7 @@ public struct CSVReader: Sendable {
         package var fusedRecords: Bool
 
         package init(
-            blockSize: Int = 8 << 20, threads: Int? = nil, pieceSize: Int? = nil, minimumPieceSize: Int = 256 << 10,
+            blockSize: Int = 1 << 20, threads: Int? = nil, pieceSize: Int? = nil, minimumPieceSize: Int = 256 << 10,
             fusedRecords: Bool = true
         ) {
             self.blockSize = blockSize
