@@ -44,15 +44,7 @@ package enum DecimalParser {
         i &+= negative || first == 43 ? 1 : 0
         var w: UInt64 = 0
         let intStart = i
-        if i &+ 8 <= n {
-            // Integer parts are mostly short: one SWAR step, and more only after eight digits.
-            let run = digitRun(p + i)
-            w = run.value
-            i &+= run.count
-            if run.count == 8 { digitsAt(p, &i, n, &w, table) }
-        } else {
-            digitsAt(p, &i, n, &w, table)
-        }
+        digitsAt(p, &i, n, &w, table)
         var digits = i &- intStart
         var q = 0
         if i < n, p[i] == 46 {
@@ -96,18 +88,30 @@ package enum DecimalParser {
         return (Double(bitPattern: v.bitPattern | sign), i)
     }
 
-    /// Reads the digits at `p[i]`, advancing `i` and accumulating them into `w`: groups of eight,
-    /// then the rest in one step when eight bytes can be read, else one by one.
+    /// Reads the digits at `p[i]`, advancing `i` and accumulating them into `w`: eight bytes at a
+    /// time (SWAR) while eight can be read, else one by one.
+    ///
+    /// Eight bytes are checked at once (a byte is a digit when its high nibble is 3 and still 3
+    /// after adding 6; a carry out of a byte of 0xFA or more only disturbs later bytes, after the
+    /// first non-digit). All digits: they combine as pairs, then quads, with three multiplications,
+    /// and the next eight follow at a fixed step. Otherwise the digits before the first non-digit
+    /// move to the last places behind '0's and combine the same way: no branch per digit.
     @inline(__always)
     static func digitsAt(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int, _ w: inout UInt64, _ table: PowersOfFive) {
-        while i &+ 8 <= n, let v = eightDigits(p + i) {
-            w = w &* 100_000_000 &+ v
-            i &+= 8
-        }
-        if i &+ 8 <= n {
-            let rest = digitRun(p + i)
-            w = w &* table.integerTens[rest.count] &+ rest.value
-            i &+= rest.count
+        while i &+ 8 <= n {
+            let v = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            let nibbles = (v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
+            let misses = nibbles ^ 0x3333_3333_3333_3333
+            if misses == 0 {
+                w = w &* 100_000_000 &+ combine(v)
+                i &+= 8
+                continue
+            }
+            let count = misses.trailingZeroBitCount >> 3  // digits before the first non-digit, 0…7
+            // Shift in two steps so that a count of 0 shifts all 64 bits out.
+            let moved = (v &<< UInt64(63 &- 8 &* count)) &<< 1 | 0x3030_3030_3030_3030 &>> UInt64(8 &* count)
+            w = w &* table.integerTens[count] &+ combine(moved)
+            i &+= count
             return
         }
         while i < n {
@@ -118,33 +122,9 @@ package enum DecimalParser {
         }
     }
 
-    /// How many of the 8 bytes at `p` are digits before the first that is not, and their value,
-    /// with no branch per digit: the digits move to the last places behind '0's, then combine as
-    /// in ``eightDigits(_:)``.
+    /// The value of 8 ASCII digits, the first in the lowest byte.
     @inline(__always)
-    static func digitRun(_ p: UnsafePointer<UInt8>) -> (count: Int, value: UInt64) {
-        let v = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
-        // As in eightDigits; a carry out of a byte of 0xFA or more only disturbs later bytes,
-        // after the first non-digit.
-        let nibbles = (v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
-        let count = (nibbles ^ 0x3333_3333_3333_3333).trailingZeroBitCount >> 3  // 8 when all are digits
-        let digits = v &<< UInt64(64 &- 8 &* count) | 0x3030_3030_3030_3030 &>> UInt64(8 &* count)
-        // `&<<` and `&>>` take the shift modulo 64: fix the two ends, where the count is 0 or 8.
-        let moved = count == 0 ? 0x3030_3030_3030_3030 : (count == 8 ? v : digits)
-        var x = moved &- 0x3030_3030_3030_3030
-        x = (x &* 10) &+ (x >> 8)
-        let pairs02 = x & 0x0000_00FF_0000_00FF, pairs13 = (x >> 16) & 0x0000_00FF_0000_00FF
-        return (count, (pairs02 &* (100 + (1_000_000 << 32)) &+ pairs13 &* (1 + (10_000 << 32))) >> 32)
-    }
-
-    /// The value of 8 ASCII digits at `p`, or nil when any byte is not a digit (SWAR: all 8 bytes
-    /// are checked and combined as pairs, then quads, with three multiplications).
-    @inline(__always)
-    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
-        let v = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
-        // A byte is a digit when its high nibble is 3, and still 3 after adding 6.
-        let nibbles = (v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
-        guard nibbles == 0x3333_3333_3333_3333 else { return nil }
+    static func combine(_ v: UInt64) -> UInt64 {
         var x = v &- 0x3030_3030_3030_3030  // digit k (k = 0 first) in byte k
         x = (x &* 10) &+ (x >> 8)  // byte 2k: the pair d(2k)·10 + d(2k+1)
         let pairs02 = x & 0x0000_00FF_0000_00FF, pairs13 = (x >> 16) & 0x0000_00FF_0000_00FF
