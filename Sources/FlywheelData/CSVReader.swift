@@ -3,7 +3,7 @@ import Foundation
 
 /// Reads CSV into a ``Table``, inferring each column's type (numeric, boolean, categorical).
 ///
-/// A file is read in pieces of a few MiB, split at record boundaries and parsed on every core (a
+/// A file is read in pieces of up to 1 MiB, split at record boundaries and parsed on every core (a
 /// pipe, in blocks on one thread), so memory holds the table, not the text. Missing values are
 /// empty fields and unquoted `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL` (quoted, they are text). A
 /// column is numeric when every other value parses as a number, boolean when every value is
@@ -27,7 +27,7 @@ public struct CSVReader: Sendable {
         /// Threads that parse a file or bytes in memory; nil means one per core.
         package var threads: Int?
         /// The size of the pieces threads take in turn; nil picks eight per thread, from
-        /// `minimumPieceSize` to 4 MiB.
+        /// `minimumPieceSize` to 1 MiB (a piece then stays in a core's cache while it is parsed).
         package var pieceSize: Int?
         package var minimumPieceSize: Int
         /// Whether records of unquoted fields take the fused path (tests turn it off for a reference).

@@ -10,7 +10,7 @@ enum ProcessorCount {
 extension TableAssembler {
     /// Reads the header and every record of text that can be read at any offset, on every core.
     ///
-    /// The records are cut into pieces of a few MiB at equal offsets, each moved to just after the
+    /// The records are cut into pieces of up to 1 MiB at equal offsets, each moved to just after the
     /// next newline. Threads take pieces in turn, each reading its own bytes (`pread`, or a view of
     /// memory) and parsing them into its own columns with lines counted from 1. A newline may sit
     /// inside a quoted field, so each cut is a guess, checked once all pieces are done: in order,
@@ -47,7 +47,7 @@ extension TableAssembler {
         }
         let remaining = text.size - start
         let threads = tuning.threads ?? ProcessorCount.active
-        let pieceSize = max(1, tuning.pieceSize ?? min(4 << 20, max(tuning.minimumPieceSize, remaining / max(1, threads * 8))))
+        let pieceSize = max(1, tuning.pieceSize ?? min(1 << 20, max(tuning.minimumPieceSize, remaining / max(1, threads * 8))))
         let count = threads > 1 ? (remaining + pieceSize - 1) / pieceSize : 1
         // Rows per byte from the newlines after the header, to size the columns before they fill.
         var newlines = 0
