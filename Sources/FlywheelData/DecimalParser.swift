@@ -44,7 +44,12 @@ package enum DecimalParser {
         i &+= negative || first == 43 ? 1 : 0
         var w: UInt64 = 0
         let intStart = i
-        digitsAt(p, &i, n, &w, table)
+        if i &+ 1 < n, p[i] &- 48 < 10, p[i &+ 1] &- 48 >= 10 {
+            w = UInt64(p[i] &- 48)  // one digit (0.5, -3.25): the most common integer part
+            i &+= 1
+        } else {
+            digitsAt(p, &i, n, &w, table)
+        }
         var digits = i &- intStart
         var q = 0
         if i < n, p[i] == 46 {
