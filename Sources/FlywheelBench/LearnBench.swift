@@ -1,8 +1,9 @@
 // `flywheel-bench learn …`: times FlywheelData and FlywheelLearn on the 100k-row sets, for
 // bench/learn.sh, which runs the same work in scikit-learn (bench/learn_sklearn.py).
 //
-//   learn csv   --file F.csv [--repeats N]
-//       CSVReader on F, N times: median wall and CPU seconds, MB/s.
+//   learn csv   --file F.csv [--repeats N] [--threads N]
+//       CSVReader on F, N times: median wall and CPU seconds, MB/s (--threads: parse threads,
+//       every core by default).
 //   learn fit   --task classification|regression --data F.csv --test-idx F.txt
 //               --model random_forest|hist_gradient_boosting|decision_tree|linear
 //               [--repeats N] [--predict-repeats N] [--trees 100] [--threads N] [--seed 0]
@@ -77,15 +78,17 @@ func fileSize(_ path: String) -> Int {
 // MARK: - csv
 
 func learnCSV(_ arguments: [String]) throws {
-    let o = OptionBag(arguments, known: ["file", "repeats"], mode: "learn csv")
+    let o = OptionBag(arguments, known: ["file", "repeats", "threads"], mode: "learn csv")
     let path = o.string("file")
     let repeats = max(1, o.int("repeats", 5))
+    var reader = CSVReader()
+    reader.tuning.threads = o.optionalInt("threads")
     let url = URL(fileURLWithPath: path)
     let bytes = fileSize(path)
     var samples: [Sample] = []
     var rows = 0, columns = 0
     for i in 0..<repeats {
-        let (table, s) = try measure { try CSVReader().read(contentsOf: url) }
+        let (table, s) = try measure { try reader.read(contentsOf: url) }
         rows = table.rowCount
         columns = table.columns.count
         samples.append(s)
