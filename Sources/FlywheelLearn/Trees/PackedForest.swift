@@ -121,9 +121,14 @@ struct PackedForest: Sendable {
     private static let leafPattern: UInt64 = 0x7FF8_0000_0000_0000
     private static let slotMask: UInt64 = 0x0007_FFFF_FFFF_FFFF
 
-    /// Rows per block in batch prediction: about 1 MB of doubled rows, so a block stays in cache
-    /// while each tree in turn walks all of it.
-    var blockRows: Int { min(8192, max(256, (1 << 20) / (16 * max(width, 1)))) }
+    /// Rows per block in batch prediction. Small trees (boosting's) all stay in cache, so a small
+    /// block keeps the rows in cache too; large trees are read back from memory for every block,
+    /// so a block of about 1 MB of doubled rows pays that once for thousands of rows.
+    var blockRows: Int {
+        let forestBytes = storage.nodeCount * MemoryLayout<Node>.stride + storage.leafValueCount * MemoryLayout<Double>.stride
+        if forestBytes <= 256 << 10 { return 256 }
+        return min(8192, max(256, (1 << 20) / (16 * max(width, 1))))
+    }
 }
 
 // MARK: - Walking
@@ -135,9 +140,20 @@ extension PackedForest {
         return n.left &+ (x[Int(n.feature)] <= n.threshold ? 0 : 1)
     }
 
+    /// Adds the `k` values of the leaf at `i` to `out`.
     @inline(__always)
-    private static func leafOffset(_ nodes: UnsafePointer<Node>, _ i: UInt32, _ outputCount: Int) -> Int {
-        Int(truncatingIfNeeded: nodes[Int(i)].threshold.bitPattern & slotMask) &* outputCount
+    private static func add(_ nodes: UnsafePointer<Node>, _ i: UInt32, _ values: UnsafePointer<Double>, _ k: Int,
+                            to out: UnsafeMutablePointer<Double>) {
+        let v = values + Int(truncatingIfNeeded: nodes[Int(i)].threshold.bitPattern & slotMask) &* k
+        if k == 1 {
+            out[0] += v[0]
+            return
+        }
+        var c = 0
+        while c < k {
+            out[c] += v[c]
+            c &+= 1
+        }
     }
 
     /// Writes `row`'s first `width` values and then the same with NaN as `-infinity` into `doubled`
@@ -192,9 +208,7 @@ extension PackedForest {
                     withUnsafeBytes(of: leaves) { raw in
                         let leaf = raw.bindMemory(to: UInt32.self)
                         for j in 0..<count {
-                            let v = values + Self.leafOffset(nodes, leaf[j], k)
-                            let o = out + column * k
-                            for c in 0..<k { o[c] += v[c] }
+                            Self.add(nodes, leaf[j], values, k, to: out + column * k)
                             column += 1
                             if column == cycle { column = 0 }
                         }
@@ -241,20 +255,30 @@ extension PackedForest {
                     let x6 = UnsafePointer(doubled + min(r + 6, last) * doubledWidth)
                     let x7 = UnsafePointer(doubled + min(r + 7, last) * doubledWidth)
                     var i0 = root, i1 = root, i2 = root, i3 = root, i4 = root, i5 = root, i6 = root, i7 = root
+                    // Two steps per test of whether all have stopped: the test costs as much as a step.
                     while true {
+                        i0 = Self.step(nodes, i0, x0); i1 = Self.step(nodes, i1, x1); i2 = Self.step(nodes, i2, x2); i3 = Self.step(nodes, i3, x3)
+                        i4 = Self.step(nodes, i4, x4); i5 = Self.step(nodes, i5, x5); i6 = Self.step(nodes, i6, x6); i7 = Self.step(nodes, i7, x7)
                         let n0 = Self.step(nodes, i0, x0), n1 = Self.step(nodes, i1, x1), n2 = Self.step(nodes, i2, x2), n3 = Self.step(nodes, i3, x3)
                         let n4 = Self.step(nodes, i4, x4), n5 = Self.step(nodes, i5, x5), n6 = Self.step(nodes, i6, x6), n7 = Self.step(nodes, i7, x7)
                         let moved = (n0 ^ i0) | (n1 ^ i1) | (n2 ^ i2) | (n3 ^ i3) | (n4 ^ i4) | (n5 ^ i5) | (n6 ^ i6) | (n7 ^ i7)
                         (i0, i1, i2, i3, i4, i5, i6, i7) = (n0, n1, n2, n3, n4, n5, n6, n7)
                         if moved == 0 { break }
                     }
-                    let leaves = (i0, i1, i2, i3, i4, i5, i6, i7)
-                    withUnsafeBytes(of: leaves) { raw in
-                        let leaf = raw.bindMemory(to: UInt32.self)
-                        for j in 0..<lanes {
-                            let v = values + Self.leafOffset(nodes, leaf[j], k)
-                            let row = o + (r + j) * stride
-                            for c in 0..<k { row[c] += v[c] }
+                    let row = o + r * stride
+                    if lanes == 8 {
+                        Self.add(nodes, i0, values, k, to: row)
+                        Self.add(nodes, i1, values, k, to: row + stride)
+                        Self.add(nodes, i2, values, k, to: row + 2 * stride)
+                        Self.add(nodes, i3, values, k, to: row + 3 * stride)
+                        Self.add(nodes, i4, values, k, to: row + 4 * stride)
+                        Self.add(nodes, i5, values, k, to: row + 5 * stride)
+                        Self.add(nodes, i6, values, k, to: row + 6 * stride)
+                        Self.add(nodes, i7, values, k, to: row + 7 * stride)
+                    } else {
+                        withUnsafeBytes(of: (i0, i1, i2, i3, i4, i5, i6, i7)) { raw in
+                            let leaf = raw.bindMemory(to: UInt32.self)
+                            for j in 0..<lanes { Self.add(nodes, leaf[j], values, k, to: row + j * stride) }
                         }
                     }
                     r += lanes
@@ -285,38 +309,65 @@ extension PackedForest {
     final class Storage: @unchecked Sendable {
         let nodes: UnsafeMutablePointer<Node>
         let leafValues: UnsafeMutablePointer<Double>
+        let nodeCount: Int
+        let leafValueCount: Int
+        private let nodeMemory: Memory
+        private let valueMemory: Memory
 
         init(nodes source: [Node], leafValues sourceValues: [Double]) {
-            nodes = Storage.allocate(Node.self, count: source.count)
+            nodeMemory = Memory(bytes: source.count * MemoryLayout<Node>.stride)
+            nodes = nodeMemory.start.bindMemory(to: Node.self, capacity: source.count)
             nodes.initialize(from: source, count: source.count)
-            leafValues = Storage.allocate(Double.self, count: sourceValues.count)
+            valueMemory = Memory(bytes: sourceValues.count * MemoryLayout<Double>.stride)
+            leafValues = valueMemory.start.bindMemory(to: Double.self, capacity: sourceValues.count)
             leafValues.initialize(from: sourceValues, count: sourceValues.count)
+            nodeCount = source.count
+            leafValueCount = sourceValues.count
         }
 
         deinit {
-            free(nodes)
-            free(leafValues)
+            nodeMemory.release()
+            valueMemory.release()
         }
+    }
+
+    /// Raw memory, 16-byte aligned; on Linux, large blocks are fresh mappings advised onto
+    /// transparent huge pages (malloc may hand back pages already touched, which the advice no
+    /// longer turns into huge pages).
+    private struct Memory {
+        let start: UnsafeMutableRawPointer
+        /// The mapping to unmap, or nil for malloc'd memory.
+        private let mapping: (base: UnsafeMutableRawPointer, length: Int)?
 
         private static let hugePage = 1 << 21
 
-        /// Uninitialized memory for `count` values (at least one), freed with `free`; aligned to
-        /// and advised onto huge pages when it spans several.
-        private static func allocate<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-            let bytes = max(count, 1) * MemoryLayout<T>.stride
-            var raw: UnsafeMutableRawPointer?
-            if bytes >= 2 * hugePage {
-                let rounded = (bytes + hugePage - 1) / hugePage * hugePage
-                if posix_memalign(&raw, hugePage, rounded) == 0, let raw {
-                    #if os(Linux)
+        init(bytes: Int) {
+            #if os(Linux)
+            if bytes >= 2 * Memory.hugePage {
+                let length = (bytes + Memory.hugePage - 1) / Memory.hugePage * Memory.hugePage + Memory.hugePage
+                if let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED {
+                    let offset = (Memory.hugePage - Int(bitPattern: base) % Memory.hugePage) % Memory.hugePage
+                    start = base + offset
+                    mapping = (base, length)
                     // Advice only: without transparent huge pages this changes nothing.
-                    _ = madvise(raw, rounded, MADV_HUGEPAGE)
-                    #endif
-                    return raw.bindMemory(to: T.self, capacity: max(count, 1))
+                    _ = madvise(start, length - offset, MADV_HUGEPAGE)
+                    return
                 }
             }
-            guard let memory = malloc(bytes) else { preconditionFailure("out of memory packing a forest of \(bytes) bytes") }
-            return memory.bindMemory(to: T.self, capacity: max(count, 1))
+            #endif
+            guard let memory = malloc(max(bytes, 16)) else { preconditionFailure("out of memory packing a forest of \(bytes) bytes") }
+            start = memory
+            mapping = nil
+        }
+
+        func release() {
+            if let mapping {
+                #if os(Linux)
+                munmap(mapping.base, mapping.length)
+                #endif
+            } else {
+                free(start)
+            }
         }
     }
 }
