@@ -7,7 +7,7 @@
 //   learn fit   --task classification|regression --data F.csv --test-idx F.txt
 //               --model random_forest|hist_gradient_boosting|decision_tree|linear
 //               [--repeats N] [--predict-repeats N] [--trees 100] [--threads N] [--seed 0]
-//               [--early-stopping off|auto|on]
+//               [--early-stopping off|auto|on] [--predict-all-repeats N]  (N > 0: also predict every row of the file)
 //       fits the estimator on the training rows N times, predicts the test rows, scores them.
 //       `linear` is LogisticRegression on standardized features (classification) or
 //       LinearRegression (regression).
@@ -107,11 +107,12 @@ func learnCSV(_ arguments: [String]) throws {
 
 func learnFit(_ arguments: [String]) throws {
     let o = OptionBag(arguments, known: ["task", "data", "test-idx", "model", "repeats", "predict-repeats", "trees", "threads",
-                                        "seed", "early-stopping", "target"], mode: "learn fit")
+                                        "seed", "early-stopping", "target", "predict-all-repeats"], mode: "learn fit")
     let task = o.string("task")
     let model = o.string("model")
     let repeats = max(1, o.int("repeats", 3))
     let predictRepeats = max(1, o.int("predict-repeats", 5))
+    let predictAllRepeats = max(0, o.int("predict-all-repeats", 0))
     let trees = o.int("trees", 100)
     let threads = o.optionalInt("threads")
     let seed = UInt64(o.int("seed", 0))
@@ -160,6 +161,14 @@ func learnFit(_ arguments: [String]) throws {
             out["predict"] = summary(predicts)
             out["predict_rows_per_second"] = Double(testX.rows) / median(predicts.map(\.wall))
             out["accuracy"] = ClassificationMetrics.accuracy(yTrue: yTest, yPred: predicted)
+            if predictAllRepeats > 0 {
+                // Every row of the file (the training rows too), as a batch, for throughput alone.
+                var allX = data.x
+                if model == "linear" { allX = standardize(train: xTrain, test: data.x).1 }
+                let all = (0..<predictAllRepeats).map { _ in measure { fitted.predictProbabilities(allX) }.1 }
+                out["predict_all"] = summary(all)
+                out["predict_all_rows_per_second"] = Double(allX.rows) / median(all.map(\.wall))
+            }
             out["extras"] = extras(fitted)
         }
         switch model {
@@ -205,6 +214,12 @@ func learnFit(_ arguments: [String]) throws {
             out["predict"] = summary(predicts)
             out["predict_rows_per_second"] = Double(xTest.rows) / median(predicts.map(\.wall))
             out["r2"] = RegressionMetrics.r2(yTrue: yTest, yPred: predicted)
+            if predictAllRepeats > 0 {
+                // Every row of the file (the training rows too), as a batch, for throughput alone.
+                let all = (0..<predictAllRepeats).map { _ in measure { fitted.predict(data.x) }.1 }
+                out["predict_all"] = summary(all)
+                out["predict_all_rows_per_second"] = Double(data.x.rows) / median(all.map(\.wall))
+            }
             out["extras"] = extras(fitted)
         }
         switch model {

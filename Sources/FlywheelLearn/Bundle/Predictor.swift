@@ -29,7 +29,9 @@ public struct Predictor: Sendable {
         var values = [Double](repeating: 0, count: records.count * width)
         var row = [Double](repeating: 0, count: width)
         for (i, r) in records.enumerated() {
-            if let extra = r.keys.sorted().first(where: { !allowed.contains($0) && $0 != bundle.target }) {
+            // Sorting the keys names the same field every time; only a record with a stray field pays for it.
+            if r.keys.contains(where: { !allowed.contains($0) && $0 != bundle.target }),
+               let extra = r.keys.sorted().first(where: { !allowed.contains($0) && $0 != bundle.target }) {
                 throw FlywheelError.invalidArgument(
                     "record \(i): field '\(extra)' is not an input of this model (inputs: \(bundle.signature.map(\.name).joined(separator: ", ")))")
             }

@@ -21,6 +21,11 @@ public struct DecisionTreeClassifier: Classifier, Hashable {
     /// Features seen by `fit`.
     public private(set) var featureCount: Int
 
+    /// `tree` laid out for prediction: derived, rebuilt by `fit` and decoding, never encoded or compared.
+    private var packed = PackedForest()
+
+    private enum CodingKeys: String, CodingKey { case hyperparameters, tree, classCount, featureCount }
+
     /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: DecisionTreeHyperparameters = .init()) {
         self.hyperparameters = hyperparameters
@@ -39,26 +44,43 @@ public struct DecisionTreeClassifier: Classifier, Hashable {
             .build(weights: [Double](repeating: 1, count: x.rows), random: &random)
         self.classCount = classCount
         featureCount = x.columns
+        packed = PackedForest([tree], outputCount: classCount)
     }
 
     /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == featureCount, "the tree was fit on \(featureCount) features, got \(x.columns)")
-        var out = Matrix(rows: x.rows, columns: classCount)
-        x.values.withUnsafeBufferPointer { all in
-            for r in 0..<x.rows {
-                let row = UnsafeBufferPointer(rebasing: all[(r * x.columns)..<((r + 1) * x.columns)])
-                let base = tree.leaf(for: row) * classCount
-                for c in 0..<classCount { out.values[r * classCount + c] = tree.values[base + c] }
-            }
-        }
-        return out
+        let values = predictLeafValues(packed, x, width: classCount)
+        return Matrix(rows: x.rows, columns: classCount, values: values)
     }
 
     /// Class probabilities of one row, without building a matrix.
     public func predictProbabilities(row: ArraySlice<Double>) -> ArraySlice<Double> {
         let base = tree.leaf(for: row) * classCount
         return tree.values[base..<(base + classCount)]
+    }
+}
+
+extension DecisionTreeClassifier {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hyperparameters = try c.decode(DecisionTreeHyperparameters.self, forKey: .hyperparameters)
+        tree = try c.decode(TreeNodes.self, forKey: .tree)
+        classCount = try c.decode(Int.self, forKey: .classCount)
+        featureCount = try c.decode(Int.self, forKey: .featureCount)
+        guard tree.outputCount == classCount || tree.nodeCount == 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .tree, in: c, debugDescription: "the tree does not answer \(classCount) classes")
+        }
+        packed = tree.nodeCount == 0 ? PackedForest() : PackedForest([tree], outputCount: classCount)
+    }
+}
+
+/// A single tree's leaf values for every row of `x` (`width` per row), copied exactly: each row
+/// starts at -0.0, which adding a value leaves bit for bit unchanged (even -0.0 or a NaN).
+func predictLeafValues(_ packed: PackedForest, _ x: Matrix, width: Int) -> [Double] {
+    predictBlocks(x.rows, width: width, threads: nil, block: packed.blockRows) { block, out in
+        for i in (block.lowerBound * width)..<(block.upperBound * width) { out[i] = -0.0 }
+        x.values.withUnsafeBufferPointer { xs in packed.accumulate(rows: block, of: xs, columns: x.columns, into: out + block.lowerBound * width) }
     }
 }
 

@@ -16,6 +16,11 @@ public struct DecisionTreeRegressor: Regressor, Hashable {
     /// Features seen by `fit`.
     public private(set) var featureCount: Int
 
+    /// `tree` laid out for prediction: derived, rebuilt by `fit` and decoding, never encoded or compared.
+    private var packed = PackedForest()
+
+    private enum CodingKeys: String, CodingKey { case hyperparameters, tree, featureCount }
+
     /// An unfitted model with these settings; call `fit` before predicting.
     public init(_ hyperparameters: DecisionTreeHyperparameters = .init()) {
         self.hyperparameters = hyperparameters
@@ -32,14 +37,28 @@ public struct DecisionTreeRegressor: Regressor, Hashable {
         tree = CARTBuilder(data: data, params: hyperparameters)
             .build(weights: [Double](repeating: 1, count: x.rows), random: &random)
         featureCount = x.columns
+        packed = PackedForest([tree], outputCount: 1)
     }
 
     /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == featureCount, "the tree was fit on \(featureCount) features, got \(x.columns)")
-        return (0..<x.rows).map { predict(row: x.row($0)) }
+        return predictLeafValues(packed, x, width: 1)
     }
 
     /// The prediction for one row.
     public func predict(row: ArraySlice<Double>) -> Double { tree.values[tree.leaf(for: row)] }
+}
+
+extension DecisionTreeRegressor {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hyperparameters = try c.decode(DecisionTreeHyperparameters.self, forKey: .hyperparameters)
+        tree = try c.decode(TreeNodes.self, forKey: .tree)
+        featureCount = try c.decode(Int.self, forKey: .featureCount)
+        guard tree.outputCount == 1 || tree.nodeCount == 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .tree, in: c, debugDescription: "a regression tree answers one value per leaf")
+        }
+        packed = tree.nodeCount == 0 ? PackedForest() : PackedForest([tree], outputCount: 1)
+    }
 }

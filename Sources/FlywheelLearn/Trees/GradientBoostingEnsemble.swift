@@ -14,7 +14,15 @@ public struct GradientBoostingEnsemble: Codable, Sendable, Hashable {
     /// Iterations kept (fewer than `maxIterations` when early stopping fired).
     public var iterationCount: Int { trees.count }
 
+    /// Whether every iteration holds one single-valued tree per output, as `fit` grows them.
+    var isRectangular: Bool {
+        trees.allSatisfy { iteration in iteration.count == baseline.count && iteration.allSatisfy { $0.outputCount == 1 } }
+    }
+
     /// Writes the raw prediction of one row into `out` (`baseline.count` values) without allocating.
+    ///
+    /// The plain walk, tree by tree; the estimators predict through a packed copy of the trees
+    /// that gives the same values faster.
     public func raw(row: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         for k in baseline.indices { out[k] = baseline[k] }
         trees.withUnsafeBufferPointer { iterations in

@@ -17,6 +17,9 @@ public struct HistGradientBoostingRegressor: Regressor, Hashable {
     /// The fitted trees; empty before `fit`.
     public private(set) var ensemble: GradientBoostingEnsemble
 
+    /// The ensemble's trees laid out for prediction: derived, rebuilt by `fit` and decoding, never encoded or compared.
+    private var packed = PackedForest()
+
     private enum CodingKeys: String, CodingKey { case hyperparameters, ensemble }
 
     /// An unfitted model with these settings; call `fit` before predicting.
@@ -31,22 +34,37 @@ public struct HistGradientBoostingRegressor: Regressor, Hashable {
         try hyperparameters.validate()
         try checkRegressionInput(x, y)
         ensemble = .fit(x, y, loss: .squaredError, strata: nil, params: hyperparameters, threads: threadCount)
+        packed = PackedForest(boosted: ensemble)
     }
 
     /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == ensemble.featureCount, "the model was fit on \(ensemble.featureCount) features, got \(x.columns)")
-        return predictRows(x.rows, width: 1, threads: threadCount) { r, out in out[0] = predict(row: x.row(r)) }
+        guard let baseline = ensemble.baseline.first else { return [Double](repeating: 0, count: x.rows) }
+        // Each tree walks a block of rows, 8 at a time, while it is in cache; sums in iteration order, as `predict(row:)`.
+        return predictBlocks(x.rows, width: 1, threads: threadCount, block: packed.blockRows) { block, out in
+            for r in block { out[r] = baseline }
+            x.values.withUnsafeBufferPointer { xs in packed.accumulate(rows: block, of: xs, columns: x.columns, into: out + block.lowerBound) }
+        }
     }
 
     /// The prediction for one row, without allocating.
     public func predict(row: ArraySlice<Double>) -> Double {
-        guard !ensemble.baseline.isEmpty else { return 0 }
-        return row.withUnsafeBufferPointer { rowBuffer in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 1) { value in
-                ensemble.raw(row: rowBuffer, into: value)
-                return value[0]
-            }
+        guard var value = ensemble.baseline.first else { return 0 }
+        row.withUnsafeBufferPointer { packed.accumulate(row: $0, into: &value) }
+        return value
+    }
+}
+
+extension HistGradientBoostingRegressor {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hyperparameters = try c.decode(HistGradientBoostingHyperparameters.self, forKey: .hyperparameters)
+        ensemble = try c.decode(GradientBoostingEnsemble.self, forKey: .ensemble)
+        threadCount = nil
+        guard ensemble.baseline.count <= 1, ensemble.isRectangular else {
+            throw DecodingError.dataCorruptedError(forKey: .ensemble, in: c, debugDescription: "a regression ensemble answers one value")
         }
+        packed = PackedForest(boosted: ensemble)
     }
 }

@@ -23,6 +23,9 @@ public struct RandomForestClassifier: Classifier, Hashable {
     /// Features seen by `fit`.
     public private(set) var featureCount: Int
 
+    /// `trees` laid out for prediction: derived, rebuilt by `fit` and decoding, never encoded or compared.
+    private var packed = PackedForest()
+
     private enum CodingKeys: String, CodingKey { case hyperparameters, trees, classCount, featureCount }
 
     /// An unfitted model with these settings; call `fit` before predicting.
@@ -42,33 +45,22 @@ public struct RandomForestClassifier: Classifier, Hashable {
         trees = fitForest(data: data, hyperparameters: hyperparameters, defaultMaxFeatures: .sqrt, threads: threadCount)
         self.classCount = classCount
         featureCount = x.columns
+        packed = PackedForest(trees, outputCount: classCount)
     }
 
     /// Class probabilities: one row per input row, one column per class, each row summing to 1.
     public func predictProbabilities(_ x: Matrix) -> Matrix {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
-        // A few rows (serving): each row walks the trees in pairs, overlapping their cache misses.
+        // A few rows (serving): each row walks 16 trees at a time. Many rows: each tree walks a
+        // block of rows, 8 at a time, while it is in cache. Both sum in tree order.
         if x.rows < 16 {
             let values = predictRows(x.rows, width: classCount, threads: 1) { r, out in predictProbabilities(row: x.row(r), into: out) }
             return Matrix(rows: x.rows, columns: classCount, values: values)
         }
-        // Many rows: tree-major over blocks of rows, so each tree's nodes stay in cache for a block.
         let k = classCount
         let scale = 1 / Double(max(trees.count, 1))
-        let values = predictBlocks(x.rows, width: k, threads: threadCount) { block, out in
-            x.values.withUnsafeBufferPointer { xs in
-                trees.withUnsafeBufferPointer { forest in
-                    for t in forest.indices {
-                        forest[t].values.withUnsafeBufferPointer { v in
-                            for r in block {
-                                let row = UnsafeBufferPointer(rebasing: xs[(r * x.columns)..<((r + 1) * x.columns)])
-                                let leaf = forest[t].leaf(for: row) * k
-                                for c in 0..<k { out[r * k + c] += v[leaf + c] }
-                            }
-                        }
-                    }
-                }
-            }
+        let values = predictBlocks(x.rows, width: k, threads: threadCount, block: packed.blockRows) { block, out in
+            x.values.withUnsafeBufferPointer { xs in packed.accumulate(rows: block, of: xs, columns: x.columns, into: out + block.lowerBound * k) }
             for r in block { for c in 0..<k { out[r * k + c] *= scale } }
         }
         return Matrix(rows: x.rows, columns: classCount, values: values)
@@ -76,28 +68,12 @@ public struct RandomForestClassifier: Classifier, Hashable {
 
     /// Writes one row's class probabilities into `out` (`classCount` values) without allocating.
     public func predictProbabilities(row: ArraySlice<Double>, into out: UnsafeMutableBufferPointer<Double>) {
-        for c in 0..<classCount { out[c] = 0 }
-        row.withUnsafeBufferPointer { rowBuffer in
-            trees.withUnsafeBufferPointer { forest in
-                // Trees in pairs, walked in lockstep; sums still in tree order.
-                var t = 0
-                while t < forest.count {
-                    let pair = t + 1 < forest.count
-                    let (la, lb) = pair ? TreeNodes.leaves(forest[t], forest[t + 1], for: rowBuffer) : (forest[t].leaf(for: rowBuffer), 0)
-                    forest[t].values.withUnsafeBufferPointer { v in
-                        for c in 0..<classCount { out[c] += v[la * classCount + c] }
-                    }
-                    if pair {
-                        forest[t + 1].values.withUnsafeBufferPointer { v in
-                            for c in 0..<classCount { out[c] += v[lb * classCount + c] }
-                        }
-                    }
-                    t += 2
-                }
-            }
-        }
+        precondition(out.count >= classCount, "the output holds \(out.count) values, the forest answers \(classCount)")
+        guard let o = out.baseAddress else { return }
+        for c in 0..<classCount { o[c] = 0 }
+        row.withUnsafeBufferPointer { packed.accumulate(row: $0, into: o) }
         let scale = 1 / Double(max(trees.count, 1))
-        for c in 0..<classCount { out[c] *= scale }
+        for c in 0..<classCount { o[c] *= scale }
     }
 
     /// One row's class probabilities.
@@ -106,5 +82,20 @@ public struct RandomForestClassifier: Classifier, Hashable {
             predictProbabilities(row: row, into: buffer)
             initialized = classCount
         }
+    }
+}
+
+extension RandomForestClassifier {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hyperparameters = try c.decode(RandomForestHyperparameters.self, forKey: .hyperparameters)
+        trees = try c.decode([TreeNodes].self, forKey: .trees)
+        classCount = try c.decode(Int.self, forKey: .classCount)
+        featureCount = try c.decode(Int.self, forKey: .featureCount)
+        threadCount = nil
+        guard trees.allSatisfy({ $0.outputCount == classCount }) else {
+            throw DecodingError.dataCorruptedError(forKey: .trees, in: c, debugDescription: "a tree does not answer \(classCount) classes")
+        }
+        packed = PackedForest(trees, outputCount: classCount)
     }
 }

@@ -19,6 +19,9 @@ public struct RandomForestRegressor: Regressor, Hashable {
     /// Features seen by `fit`.
     public private(set) var featureCount: Int
 
+    /// `trees` laid out for prediction: derived, rebuilt by `fit` and decoding, never encoded or compared.
+    private var packed = PackedForest()
+
     private enum CodingKeys: String, CodingKey { case hyperparameters, trees, featureCount }
 
     /// An unfitted model with these settings; call `fit` before predicting.
@@ -36,37 +39,38 @@ public struct RandomForestRegressor: Regressor, Hashable {
         let data = CARTData(x, targets: y, classCount: 0)
         trees = fitForest(data: data, hyperparameters: hyperparameters, defaultMaxFeatures: .all, threads: threadCount)
         featureCount = x.columns
+        packed = PackedForest(trees, outputCount: 1)
     }
 
     /// One prediction per input row.
     public func predict(_ x: Matrix) -> [Double] {
         precondition(x.columns == featureCount, "the forest was fit on \(featureCount) features, got \(x.columns)")
-        // Tree-major over blocks of rows, summing in the same order as `predict(row:)`.
+        // Each tree walks a block of rows, 8 at a time, while it is in cache; sums in tree order, as `predict(row:)`.
         let count = Double(max(trees.count, 1))
-        return predictBlocks(x.rows, width: 1, threads: threadCount) { block, out in
-            x.values.withUnsafeBufferPointer { xs in
-                trees.withUnsafeBufferPointer { forest in
-                    for t in forest.indices {
-                        forest[t].values.withUnsafeBufferPointer { v in
-                            for r in block {
-                                out[r] += v[forest[t].leaf(for: UnsafeBufferPointer(rebasing: xs[(r * x.columns)..<((r + 1) * x.columns)]))]
-                            }
-                        }
-                    }
-                }
-            }
+        return predictBlocks(x.rows, width: 1, threads: threadCount, block: packed.blockRows) { block, out in
+            x.values.withUnsafeBufferPointer { xs in packed.accumulate(rows: block, of: xs, columns: x.columns, into: out + block.lowerBound) }
             for r in block { out[r] /= count }
         }
     }
 
     /// The prediction for one row, without allocating.
     public func predict(row: ArraySlice<Double>) -> Double {
-        row.withUnsafeBufferPointer { rowBuffer in
-            trees.withUnsafeBufferPointer { forest in
-                var sum = 0.0
-                for t in forest.indices { sum += forest[t].values[forest[t].leaf(for: rowBuffer)] }
-                return sum / Double(max(forest.count, 1))
-            }
+        var sum = 0.0
+        row.withUnsafeBufferPointer { packed.accumulate(row: $0, into: &sum) }
+        return sum / Double(max(trees.count, 1))
+    }
+}
+
+extension RandomForestRegressor {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hyperparameters = try c.decode(RandomForestHyperparameters.self, forKey: .hyperparameters)
+        trees = try c.decode([TreeNodes].self, forKey: .trees)
+        featureCount = try c.decode(Int.self, forKey: .featureCount)
+        threadCount = nil
+        guard trees.allSatisfy({ $0.outputCount == 1 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .trees, in: c, debugDescription: "a regression tree answers one value per leaf")
         }
+        packed = PackedForest(trees, outputCount: 1)
     }
 }

@@ -115,11 +115,17 @@ public struct TreeNodes: Hashable, Codable, Sendable {
               values.count == n * outputCount else {
             throw DecodingError.dataCorruptedError(forKey: .values, in: c, debugDescription: "tree arrays disagree in length")
         }
-        // Children must point forward inside the tree, so prediction always ends at a leaf.
+        // Children must point forward inside the tree, so prediction always ends at a leaf, and
+        // no node may have two parents, so the nodes form a tree (packing it for prediction
+        // copies each node once).
+        var hasParent = [Bool](repeating: false, count: n)
         for i in 0..<n where feature[i] >= 0 {
-            guard Int(left[i]) > i, Int(left[i]) < n, Int(right[i]) > i, Int(right[i]) < n else {
+            guard Int(left[i]) > i, Int(left[i]) < n, Int(right[i]) > i, Int(right[i]) < n, left[i] != right[i],
+                  !hasParent[Int(left[i])], !hasParent[Int(right[i])] else {
                 throw DecodingError.dataCorruptedError(forKey: .left, in: c, debugDescription: "node \(i) has an invalid child")
             }
+            hasParent[Int(left[i])] = true
+            hasParent[Int(right[i])] = true
         }
         requiredWidth = Int(feature.max() ?? -1) + 1
         nodes = (0..<n).map {
@@ -136,35 +142,5 @@ public struct TreeNodes: Hashable, Codable, Sendable {
         try c.encode(right, forKey: .right)
         try c.encode(missingGoesLeft, forKey: .missingGoesLeft)
         try c.encode(values, forKey: .values)
-    }
-}
-
-extension TreeNodes {
-    /// The leaves two trees reach for one row, walked in lockstep so the two trees' node loads
-    /// (the cost of a deep tree: cache misses) overlap instead of queueing.
-    @inlinable
-    public static func leaves(_ a: TreeNodes, _ b: TreeNodes, for row: UnsafeBufferPointer<Double>) -> (Int, Int) {
-        a.nodes.withUnsafeBufferPointer { na in
-            b.nodes.withUnsafeBufferPointer { nb in
-                guard na.count > 1, nb.count > 1, let pa = na.baseAddress, let pb = nb.baseAddress, let x = row.baseAddress else {
-                    return (a.leaf(for: row), b.leaf(for: row))
-                }
-                precondition(row.count >= max(a.requiredWidth, b.requiredWidth), "the row has too few features for this tree")
-                var i = 0, j = 0
-                while true {
-                    let ca = pa[i], cb = pb[j]
-                    let leafA = ca.feature < 0, leafB = cb.feature < 0
-                    if leafA && leafB { return (i, j) }
-                    if !leafA {
-                        let v = x[Int(ca.feature)]
-                        i = Int((v.isNaN ? ca.missingGoesLeft : v <= ca.threshold) ? ca.left : ca.right)
-                    }
-                    if !leafB {
-                        let v = x[Int(cb.feature)]
-                        j = Int((v.isNaN ? cb.missingGoesLeft : v <= cb.threshold) ? cb.left : cb.right)
-                    }
-                }
-            }
-        }
     }
 }
