@@ -15,6 +15,23 @@ enum ProcessorCount {
     static let active = ProcessInfo.processInfo.activeProcessorCount
 }
 
+/// Calls `body` on consecutive ranges covering `0..<count`, on several Dispatch threads when
+/// there are enough rows to be worth it (boosting's gradient and score updates). Blocking: call
+/// it off the cooperative pool.
+func forEachRowChunk(_ count: Int, threads: Int?, _ body: @Sendable (Range<Int>) -> Void) {
+    // Small batches must not pay for asking the OS how many cores there are.
+    let workers = count < 1024 ? 1 : max(1, min(threads ?? ProcessorCount.active, count / 512))
+    if workers == 1 {
+        body(0..<count)
+        return
+    }
+    let chunk = (count + workers - 1) / workers
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let lo = w * chunk, hi = min(count, lo + chunk)
+        if lo < hi { body(lo..<hi) }
+    }
+}
+
 /// Fills a `rows × width` row-major result, each row by `fill(row, destination)`, in parallel.
 func predictRows(_ rows: Int, width: Int, threads: Int?,
                  _ fill: @Sendable (Int, UnsafeMutableBufferPointer<Double>) -> Void) -> [Double] {
