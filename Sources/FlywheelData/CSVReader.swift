@@ -32,16 +32,20 @@ public struct CSVReader: Sendable {
         package var minimumPieceSize: Int
         /// Whether records of unquoted fields take the fused path (tests turn it off for a reference).
         package var fusedRecords: Bool
+        /// Whether one thread parses pieces in order straight into the columns (tests turn it off
+        /// so that every piece starts at a guess).
+        package var inOrderThread: Bool
 
         package init(
             blockSize: Int = 1 << 20, threads: Int? = nil, pieceSize: Int? = nil, minimumPieceSize: Int = 256 << 10,
-            fusedRecords: Bool = true
+            fusedRecords: Bool = true, inOrderThread: Bool = true
         ) {
             self.blockSize = blockSize
             self.threads = threads
             self.pieceSize = pieceSize
             self.minimumPieceSize = minimumPieceSize
             self.fusedRecords = fusedRecords
+            self.inOrderThread = inOrderThread
         }
     }
 

@@ -11,15 +11,15 @@ extension TableAssembler {
     /// Reads the header and every record of text that can be read at any offset, on every core.
     ///
     /// The records are cut into pieces of up to 1 MiB at equal offsets, each moved to just after the
-    /// next newline. Threads take pieces in turn, each reading its own bytes (`pread`, or a view of
-    /// memory) and parsing them into its own columns with lines counted from 1. A newline may sit
-    /// inside a quoted field, so each cut is a guess, checked once all pieces are done: in order,
-    /// a piece counts only if the previous one stopped exactly where it began, and is otherwise
-    /// parsed again from where the previous one really stopped. A piece's error is thrown only
-    /// once its start is confirmed, with its line shifted, so errors and lines are those of
-    /// reading in order. Last, each column appends its pieces in order, one column per thread.
-    /// Only two points wait for every thread, so a thread that the machine's other work slows
-    /// down holds up little.
+    /// next newline. Threads take pieces, each reading its own bytes (`pread`, or a view of memory).
+    /// One thread parses pieces in order from the front straight into the columns; the others
+    /// take pieces from the back and parse each into its own columns with lines counted from 1. A
+    /// newline may sit inside a quoted field, so the start of such a piece is a guess, checked when
+    /// the merge reaches it: the piece counts only if the records before it stopped exactly where
+    /// it began, and is otherwise parsed again from where they really stopped. Its error is thrown
+    /// only then, with its line shifted, so errors and lines are those of reading in order.
+    /// Nothing waits for every thread but the end, so a thread that the machine's other work
+    /// slows down holds up little (see `Assembly`).
     mutating func read(_ text: CSVRandomAccess) throws {
         do {
             try readRecords(text)
@@ -71,7 +71,7 @@ extension TableAssembler {
         let assembly = Assembly(
             text: text, cuts: (0...count).map { start + remaining * $0 / count }, builders: builders, line: line,
             rowsPerPiece: Int(Double(pieceSize) * rate * 1.2) + 16, delimiter: tokenizer.delimiter, window: tuning.blockSize,
-            fused: tuning.fusedRecords, powers: powers)
+            fused: tuning.fusedRecords, inOrder: tuning.inOrderThread, powers: powers)
         builders = []
         DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in assembly.work() }
         if let error = assembly.error { throw error }
@@ -103,38 +103,51 @@ extension TableAssembler {
     }
 }
 
-/// Hands out task numbers `0..<count`, each once.
-final class TaskCounter: @unchecked Sendable {
-    // `@unchecked Sendable`: `next` is only touched under `lock`.
+/// Hands out piece numbers `0..<count`, each once: in order from the front, or from the back.
+final class PieceQueue: @unchecked Sendable {
+    // `@unchecked Sendable`: `front` and `back` are only touched under `lock`.
     private let lock = NSLock()
-    private var next = 0
-    let count: Int
+    private var front = 0
+    private var back: Int
 
     init(_ count: Int) {
-        self.count = count
+        back = count
     }
 
-    func take() -> Int? {
+    func takeFront() -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        guard next < count else { return nil }
-        next += 1
-        return next - 1
+        guard front < back else { return nil }
+        front += 1
+        return front - 1
+    }
+
+    func takeBack() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard front < back else { return nil }
+        back -= 1
+        return back
     }
 }
 
 /// The pieces of the records and the columns they are merged into, shared by the threads.
 ///
-/// Threads take pieces in turn and parse them. The thread that finishes a piece then merges, in
-/// order, every finished piece that the merge has reached (unless another thread is merging: that
-/// one will get to it): it checks the piece's guessed start against where the merge stands,
-/// parses the piece again from there if the guess was wrong, throws the piece's error if it has
-/// one, and appends the piece's columns, whose memory the next pieces then reuse.
+/// The first thread to start takes pieces from the front, in order, and parses each straight into
+/// the merged columns from where the merge stands: no guess, no copy. The others take pieces from
+/// the back and parse each into its own columns, with lines counted from 1. (On a busy machine the
+/// other threads may barely run; the front thread then does nearly everything, as one thread
+/// would.) The front thread holds the merge while it parses; when the two ends meet it merges the
+/// back pieces that are finished, in order, and leaves the rest to whichever thread finishes the
+/// next one. Merging a piece checks its guessed start against where the merge stands, parses it
+/// again from there if the guess was wrong, throws its error if it has one, and appends its
+/// columns.
 ///
-/// `@unchecked Sendable`: the bookkeeping (`finished`, `merging`, `next`, `stopped`) is only touched
-/// under `lock`; the merge state (`builders`, `at`, `line`, `error`) only by the one thread that
-/// set `merging`, and read by the owner after `concurrentPerform` has joined the threads; each
-/// piece is parsed by the one thread that took it, and read by the merge only once finished.
+/// `@unchecked Sendable`: the bookkeeping (`finished`, `merging`, `next`, `stopped`, `frontTaken`)
+/// is only touched under `lock`; the merge state (`builders`, `at`, `line`, `error`) only by the
+/// one thread that set `merging`, and read by the owner after `concurrentPerform` has joined the
+/// threads; each piece is parsed by the one thread that took it, and read by the merge only once
+/// finished.
 private final class Assembly: @unchecked Sendable {
     let text: CSVRandomAccess
     let cuts: [Int]
@@ -143,13 +156,14 @@ private final class Assembly: @unchecked Sendable {
     let fused: Bool
     let powers: PowersOfFive
     private let pieces: [Piece]
-    private let tasks: TaskCounter
+    private let tasks: PieceQueue
 
     private let lock = NSLock()
     private var finished: [Bool]
     private var merging = false
     private var next = 0
     private var stopped = false
+    private var frontTaken = false
 
     private(set) var builders: [ColumnBuilder]
     private var at: Int
@@ -158,8 +172,10 @@ private final class Assembly: @unchecked Sendable {
 
     init(
         text: CSVRandomAccess, cuts: [Int], builders: [ColumnBuilder], line: Int, rowsPerPiece: Int, delimiter: UInt8,
-        window: Int, fused: Bool, powers: PowersOfFive
+        window: Int, fused: Bool, inOrder: Bool, powers: PowersOfFive
     ) {
+        // Without an in-order thread, the front is taken from the start: every piece is a guess.
+        frontTaken = !inOrder
         self.text = text
         self.cuts = cuts
         self.delimiter = delimiter
@@ -168,7 +184,7 @@ private final class Assembly: @unchecked Sendable {
         self.powers = powers
         let count = cuts.count - 1
         pieces = (0..<count).map { _ in Piece(builders: builders, rows: rowsPerPiece) }
-        tasks = TaskCounter(count)
+        tasks = PieceQueue(count)
         finished = [Bool](repeating: false, count: count)
         self.builders = builders
         at = cuts[0]
@@ -178,7 +194,21 @@ private final class Assembly: @unchecked Sendable {
     func work() {
         let buffer = ByteBuffer()
         let tokenizer = CSVTokenizer(delimiter: delimiter)
-        while !isStopped, let k = tasks.take() {
+        lock.lock()
+        let front = !frontTaken
+        if front {
+            frontTaken = true
+            merging = true
+        }
+        lock.unlock()
+        if front {
+            while !isStopped, let k = tasks.takeFront() {
+                guard parseDirectly(k, buffer: buffer, tokenizer: tokenizer) else { return }
+            }
+            mergeFinished(buffer: buffer, tokenizer: tokenizer)
+            return
+        }
+        while !isStopped, let k = tasks.takeBack() {
             let piece = pieces[k]
             piece.run { columns in
                 // A piece starts just after the first newline from its cut (the first, at the header's end).
@@ -194,6 +224,31 @@ private final class Assembly: @unchecked Sendable {
             lock.unlock()
             if merge { mergeFinished(buffer: buffer, tokenizer: tokenizer) }
         }
+    }
+
+    /// Parses piece `k`, the next to merge, straight into the merged columns from where the merge
+    /// stands (the thread holds `merging`); false after an error, which stops everything.
+    private func parseDirectly(_ k: Int, buffer: ByteBuffer, tokenizer: CSVTokenizer) -> Bool {
+        do {
+            let limit = k + 1 < pieces.count ? try text.afterNewline(from: cuts[k + 1], buffer: buffer) : text.size
+            let stop = try TableAssembler.parseRange(
+                text, from: at, limit: limit, line: line, window: limit - at + (1 << 16), into: &builders, buffer: buffer,
+                tokenizer: tokenizer, fused: fused, powers: powers)
+            at = stop.end
+            line = stop.line
+        } catch {
+            self.error = error  // its lines are already those of the file
+            lock.lock()
+            stopped = true
+            merging = false
+            lock.unlock()
+            return false
+        }
+        lock.lock()
+        finished[k] = true
+        next = k + 1
+        lock.unlock()
+        return true
     }
 
     private var isStopped: Bool {
@@ -268,12 +323,12 @@ private final class Piece {
     /// A failure that is not about the text (the file could not be read): thrown whatever the order.
     private(set) var failure: (any Error)?
 
+    /// Rows to make room for when the piece is parsed into its own columns.
+    private let rows: Int
+
     init(builders: [ColumnBuilder], rows: Int) {
-        self.builders = builders.map { b in
-            var fresh = ColumnBuilder(name: b.name, declared: b.declared)
-            fresh.reserve(rows)
-            return fresh
-        }
+        self.builders = builders.map { ColumnBuilder(name: $0.name, declared: $0.declared) }
+        self.rows = rows
     }
 
     func setRange(start: Int, limit: Int) {
@@ -296,6 +351,7 @@ private final class Piece {
         var columns: [ColumnBuilder] = []
         swap(&columns, &builders)  // uniquely referenced while rows are appended
         defer { swap(&columns, &builders) }
+        for c in columns.indices { columns[c].reserve(rows) }
         do {
             stop = try parse(&columns)
         } catch let e as CSVLineError {

@@ -55,7 +55,9 @@ import Testing
             let expected = Self.outcome(bytes, reference)
             if case .success = expected { tables += 1 } else { errors += 1 }
             for tuning in [CSVReader.Tuning(blockSize: 1 << 30, threads: 1),
-                           CSVReader.Tuning(blockSize: 1 << 16, threads: 2 + rng.below(3), pieceSize: 50 + rng.below(400))] {
+                           CSVReader.Tuning(
+                               blockSize: 1 << 16, threads: 2 + rng.below(3), pieceSize: 50 + rng.below(400),
+                               inOrderThread: rng.below(2) == 0)] {
                 let got = Self.outcome(bytes, tuning)
                 if !Self.same(expected, got) {
                     failures += 1

@@ -27,15 +27,19 @@ import Testing
         }
     }
 
-    /// A reader whose pieces (and single-thread windows) are `blockSize` bytes.
-    static func reader(blockSize: Int, threads: Int, types: [String: ColumnType] = [:]) -> CSVReader {
+    /// A reader whose pieces (and single-thread windows) are `blockSize` bytes; without an
+    /// in-order thread, every piece starts at a guessed record boundary.
+    static func reader(blockSize: Int, threads: Int, inOrder: Bool = true, types: [String: ColumnType] = [:]) -> CSVReader {
         var r = CSVReader(types: types)
-        r.tuning = CSVReader.Tuning(blockSize: blockSize, threads: threads, pieceSize: blockSize)
+        r.tuning = CSVReader.Tuning(blockSize: blockSize, threads: threads, pieceSize: blockSize, inOrderThread: inOrder)
         return r
     }
 
     static let serial = reader(blockSize: 1 << 30, threads: 1)
-    static let splits: [(block: Int, threads: Int)] = [(64, 2), (300, 3), (1_000, 2), (4_096, 5), (65_536, 4)]
+    static let splits: [(block: Int, threads: Int, inOrder: Bool)] = [
+        (64, 2, false), (300, 3, false), (1_000, 2, false), (4_096, 5, false), (65_536, 4, false),
+        (64, 2, true), (300, 3, true), (4_096, 2, true),
+    ]
 
     @Test func parallelPiecesGiveTheSerialTable() throws {
         let text = Self.header + Self.records(3_000, seed: 1).joined()
@@ -49,8 +53,8 @@ import Testing
         let expectedNotes: Set<String> = ["line one\nline two", "crlf\r\ninside, with \"quotes\"", "\n\n\r\n", "a,\"b\"\nc"]
         #expect(notes == expectedNotes.union((0..<7).map { "plain \($0)" }))
         for split in Self.splits {
-            let t = try Self.reader(blockSize: split.block, threads: split.threads).read(data, source: "t.csv")
-            #expect(t == serial, "block \(split.block), \(split.threads) threads")
+            let t = try Self.reader(blockSize: split.block, threads: split.threads, inOrder: split.inOrder).read(data, source: "t.csv")
+            #expect(t == serial, "block \(split.block), \(split.threads) threads, in order \(split.inOrder)")
         }
         // A stream: blocks gathered from small chunks, cut anywhere.
         let chunked = try CSVReader.readChunked(Array(text.utf8), chunkSize: 97, tuning: CSVReader.Tuning(blockSize: 500))
@@ -60,8 +64,8 @@ import Testing
         try data.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         for split in Self.splits {
-            let t = try Self.reader(blockSize: split.block, threads: split.threads).read(contentsOf: url)
-            #expect(t == serial, "file, block \(split.block), \(split.threads) threads")
+            let t = try Self.reader(blockSize: split.block, threads: split.threads, inOrder: split.inOrder).read(contentsOf: url)
+            #expect(t == serial, "file, block \(split.block), \(split.threads) threads, in order \(split.inOrder)")
         }
     }
 
@@ -77,8 +81,8 @@ import Testing
         let serial = try Self.serial.read(data, source: "q.csv")
         #expect(serial.rowCount == 2_000)
         for split in Self.splits {
-            let t = try Self.reader(blockSize: split.block, threads: split.threads).read(data, source: "q.csv")
-            #expect(t == serial, "block \(split.block), \(split.threads) threads")
+            let t = try Self.reader(blockSize: split.block, threads: split.threads, inOrder: split.inOrder).read(data, source: "q.csv")
+            #expect(t == serial, "block \(split.block), \(split.threads) threads, in order \(split.inOrder)")
         }
     }
 
@@ -117,10 +121,10 @@ import Testing
         }
         #expect(serialError?.message.hasPrefix(expected) == true, "\(serialError?.message ?? "")")
         for split in Self.splits {
-            var reader = Self.reader(blockSize: split.block, threads: split.threads)
+            var reader = Self.reader(blockSize: split.block, threads: split.threads, inOrder: split.inOrder)
             reader.types = types
             let e = #expect(throws: FlywheelError.self) { try reader.read(data, source: "t.csv") }
-            #expect(e?.message == serialError?.message, "block \(split.block), \(split.threads) threads: \(e?.message ?? "")")
+            #expect(e?.message == serialError?.message, "block \(split.block), \(split.threads) threads, in order \(split.inOrder): \(e?.message ?? "")")
         }
     }
 
@@ -142,8 +146,8 @@ import Testing
         guard case .categorical(_, let categories) = serial.columns[3].storage else { return }
         #expect(categories == ["k0", "k1", "k2", "0", "1", "2", "3"])
         for split in Self.splits {
-            let t = try Self.reader(blockSize: split.block, threads: split.threads).read(data, source: "m.csv")
-            #expect(t == serial, "block \(split.block), \(split.threads) threads")
+            let t = try Self.reader(blockSize: split.block, threads: split.threads, inOrder: split.inOrder).read(data, source: "m.csv")
+            #expect(t == serial, "block \(split.block), \(split.threads) threads, in order \(split.inOrder)")
         }
     }
 }
