@@ -61,6 +61,11 @@ import Testing
         #expect(e?.message == "record 1: field 'x' is missing: the model needs it (numeric)")
         e = #expect(throws: FlywheelError.self) { try p.predict(records: [["city": .string("Oslo"), "x": .number(1), "zip": .string("0150")]]) }
         #expect(e?.message.contains("record 0: field 'zip' is not an input") == true)
+        // As many fields as the inputs, one of them stray: the stray field is named, not the missing input.
+        e = #expect(throws: FlywheelError.self) { try p.predict(records: [["city": .string("Oslo"), "zip": .string("0150")]]) }
+        #expect(e?.message.contains("record 0: field 'zip' is not an input") == true)
+        // The target may come along with the inputs.
+        #expect(try p.predict(records: [records[0].merging(["label": .string("yes")]) { a, _ in a }]) == [fromTable[0]])
         e = #expect(throws: FlywheelError.self) { try p.predict(records: [["city": .number(3), "x": .string("7")]]) }
         #expect(e?.message.contains("field 'x' is the string") == true)
     }

@@ -16,10 +16,14 @@ public struct Prediction: Hashable, Codable, Sendable {
 public struct Predictor: Sendable {
     public let bundle: ModelBundle
     private let allowed: Set<String>
+    /// Whether the preprocessor reads exactly the signature's fields (as `Trainer` makes bundles):
+    /// then a record that passes preprocessing with as many fields as the signature has no stray one.
+    private let inputsAreSignature: Bool
 
     public init(bundle: ModelBundle) {
         self.bundle = bundle
         allowed = Set(bundle.signature.map(\.name))
+        inputsAreSignature = Set(bundle.preprocessor.inputs.map(\.name)) == allowed
     }
 
     /// Predicts each record; a record that breaks the signature (a missing or extra field, a wrong
@@ -29,18 +33,28 @@ public struct Predictor: Sendable {
         var values = [Double](repeating: 0, count: records.count * width)
         var row = [Double](repeating: 0, count: width)
         for (i, r) in records.enumerated() {
-            // Sorting the keys names the same field every time; only a record with a stray field pays for it.
-            if r.keys.contains(where: { !allowed.contains($0) && $0 != bundle.target }),
-               let extra = r.keys.sorted().first(where: { !allowed.contains($0) && $0 != bundle.target }) {
-                throw FlywheelError.invalidArgument(
-                    "record \(i): field '\(extra)' is not an input of this model (inputs: \(bundle.signature.map(\.name).joined(separator: ", ")))")
-            }
+            // A record with as many fields as the inputs (plus the target, if given) needs no look-up
+            // per field: preprocessing then finds every input, so no field is left over. Any other
+            // record is checked field by field first, so a stray field is always the error named.
+            let exact = inputsAreSignature && r.count == allowed.count + (!allowed.contains(bundle.target) && r[bundle.target] != nil ? 1 : 0)
+            if !exact { try checkFields(r, record: i) }
             do { try bundle.preprocessor.transform(record: r, into: &row) } catch let e as FlywheelError {
+                // A missing input can hide a stray field among the counted ones; that one is named first.
+                if exact { try checkFields(r, record: i) }
                 throw FlywheelError(e.code, "record \(i): \(e.message)")
             }
             values.replaceSubrange((i * width)..<((i + 1) * width), with: row)
         }
         return answers(Matrix(rows: records.count, columns: width, values: values))
+    }
+
+    /// Throws for the first field, in sorted order, that is neither an input nor the target.
+    private func checkFields(_ r: [String: FeatureValue], record i: Int) throws {
+        // Sorting names the same field every time; only a record with a stray field pays for it.
+        guard r.keys.contains(where: { !allowed.contains($0) && $0 != bundle.target }),
+              let extra = r.keys.sorted().first(where: { !allowed.contains($0) && $0 != bundle.target }) else { return }
+        throw FlywheelError.invalidArgument(
+            "record \(i): field '\(extra)' is not an input of this model (inputs: \(bundle.signature.map(\.name).joined(separator: ", ")))")
     }
 
     /// Predicts every row of a table holding the signature's columns (others are ignored).
