@@ -122,8 +122,9 @@ struct PackedForest: Sendable {
     private static let slotMask: UInt64 = 0x0007_FFFF_FFFF_FFFF
 
     /// Rows per block in batch prediction. Small trees (boosting's) all stay in cache, so a small
-    /// block keeps the rows in cache too (64 rows of doubled rows measured ~8% less CPU than 256); large trees are read back from memory for every block,
-    /// so a block of about 1 MB of doubled rows pays that once for thousands of rows.
+    /// block keeps the rows in cache too (64 rows took about 8% less CPU than 256); large trees
+    /// are read back from memory for every block, so a block of about 1 MB of doubled rows pays
+    /// that once for thousands of rows.
     var blockRows: Int {
         let forestBytes = storage.nodeCount * MemoryLayout<Node>.stride + storage.leafValueCount * MemoryLayout<Double>.stride
         if forestBytes <= 256 << 10 { return 64 }
