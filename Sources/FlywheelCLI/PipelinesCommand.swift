@@ -76,19 +76,18 @@ final class PipelineConsole: @unchecked Sendable {
     }
 }
 
-/// Cancels `task` on SIGINT or SIGTERM (the executor then stops every step's process group).
-final class InterruptHandler: @unchecked Sendable {
+/// Runs `action` (after printing `message`) on SIGINT or SIGTERM until `restore()`: `flywheel run`
+/// cancels its run, the scheduler stops starting new ones.
+final class SignalWatcher: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
-    private(set) var interrupted = false
 
-    init(cancelling task: Task<PipelineRun, any Error>) {
+    init(message: String, _ action: @escaping @Sendable () -> Void) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in
-                self?.interrupted = true
-                FileHandle.standardError.write(Data("\nstopping: cancelling the run's steps…\n".utf8))
-                task.cancel()
+            source.setEventHandler {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                action()
             }
             source.resume()
             sources.append(source)
@@ -109,7 +108,7 @@ enum PipelineLaunch {
         let console = PipelineConsole(steps: steps, toStandardError: json)
         let executor = PipelineExecutor(store: ws.store, blobs: ws.blobs, workspaceRoot: ws.root)
         let task = Task { try await body(executor, { console.handle($0) }) }
-        let interrupts = InterruptHandler(cancelling: task)
+        let interrupts = SignalWatcher(message: "\nstopping: cancelling the run's steps…") { task.cancel() }
         defer { interrupts.restore() }
         let run = try await task.value
         if json {

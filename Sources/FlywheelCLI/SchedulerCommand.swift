@@ -46,7 +46,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let executor = PipelineExecutor(store: ws.store, blobs: ws.blobs, workspaceRoot: ws.root)
         let byName = Dictionary(specs.map { ($0.1.name, $0) }, uniquingKeysWith: { a, _ in a })
         let stop = StopFlag()
-        let handler = StopHandler(stop)
+        let handler = SignalWatcher(message: "stopping: no new runs; waiting for running ones") { stop.set() }
         defer { handler.restore() }
         let parallel = self.parallel ?? ProcessInfo.processInfo.activeProcessorCount
         await withTaskGroup(of: Void.self) { group in
@@ -108,28 +108,4 @@ final class StopFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
-}
-
-/// Sets a `StopFlag` on SIGINT or SIGTERM.
-final class StopHandler: @unchecked Sendable {
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ flag: StopFlag) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("stopping: no new runs; waiting for running ones\n".utf8))
-                flag.set()
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func restore() {
-        for s in sources { s.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-    }
 }
