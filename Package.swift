@@ -17,7 +17,10 @@ let package = Package(
         .library(name: "FlywheelRegistry", targets: ["FlywheelRegistry"]),
         .library(name: "FlywheelData", targets: ["FlywheelData"]),
         .library(name: "FlywheelLearn", targets: ["FlywheelLearn"]),
+        .library(name: "FlywheelYAML", targets: ["FlywheelYAML"]),
         .library(name: "FlywheelPipelines", targets: ["FlywheelPipelines"]),
+        .library(name: "FlywheelServing", targets: ["FlywheelServing"]),
+        .library(name: "FlywheelServer", targets: ["FlywheelServer"]),
         .library(name: "FlywheelCLI", targets: ["FlywheelCLI"]),
         .library(name: "FlywheelTesting", targets: ["FlywheelTesting"]),
     ],
@@ -26,6 +29,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -54,10 +64,39 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FlywheelYAML",
+            dependencies: ["FlywheelCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FlywheelPipelines",
             dependencies: [
-                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry",
+                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelYAML",
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlywheelServing",
+            dependencies: [
+                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelYAML",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlywheelServer",
+            dependencies: [
+                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelYAML",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -70,7 +109,11 @@ let package = Package(
             name: "FlywheelCLI",
             dependencies: [
                 "FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelData", "FlywheelLearn", "FlywheelPipelines",
+                "FlywheelServing", "FlywheelServer", "FlywheelYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -112,6 +155,20 @@ let package = Package(
             name: "FlywheelPipelinesTests",
             dependencies: ["FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelPipelines", "FlywheelStore", "FlywheelTesting"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelServingTests",
+            dependencies: ["FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelStore", "FlywheelTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelServerTests",
+            dependencies: [
+                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelServer", "FlywheelTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

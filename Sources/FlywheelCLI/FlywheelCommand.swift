@@ -21,7 +21,8 @@ public struct FlywheelCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ExperimentsCommand.self, RunsCommand.self, ArtifactsCommand.self, ModelsCommand.self,
             LineageCommand.self, DataCommand.self, TrainCommand.self, PredictCommand.self, RunCommand.self, PipelinesCommand.self,
-            ComponentsCommand.self, StepCommand.self, SchedulerCommand.self, EventsCommand.self, DemoCommand.self,
+            ComponentsCommand.self, StepCommand.self, SchedulerCommand.self, EventsCommand.self, DeployCommand.self, ServerCommand.self, LogsCommand.self,
+            FeedbackCommand.self, DemoCommand.self,
         ]
     )
 

@@ -34,7 +34,8 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func loadBundle() async throws -> ModelBundle {
-        if model.hasPrefix("models:/") {
+        // A path that exists is a bundle file; otherwise NAME@ALIAS, NAME/VERSION or models:/… names a registered version.
+        if model.hasPrefix("models:/") || (!FileManager.default.fileExists(atPath: model) && (try? ModelURI(parsing: model)) != nil) {
             let ws = try global.open()
             let v = try await ws.registry.resolve(model)
             guard let d = v.digest else { throw FlywheelError.notFound("\(model) has no model file") }

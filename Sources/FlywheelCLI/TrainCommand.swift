@@ -32,7 +32,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Search hyperparameters: grid, random or bayes.") var tune: String?
     @Option(help: "Trials for --tune.") var trials = 20
     @Option(help: "The random seed (split, model, search).") var seed: UInt64 = 42
-    @Option(name: [.short, .long], help: "Where to write the model bundle.") var out: String
+    @Option(name: [.short, .long], help: "Where to write the model bundle (optional with --register: the registry keeps it).") var out: String?
     @Option(name: [.short, .long], help: "The experiment to log the run in (inside a workspace).") var experiment = "training"
     @Option(help: "Register the bundle as a new version of this model (needs a workspace).") var register: String?
     @Option(help: "With --register: point this alias at the new version.") var alias: String?
@@ -43,6 +43,7 @@ struct TrainCommand: AsyncParsableCommand {
         if trials < 1 { throw ValidationError("--trials must be at least 1") }
         if !(0..<1).contains(testSize) { throw ValidationError("--test-size must be at least 0 and below 1") }
         if alias != nil && register == nil { throw ValidationError("--alias needs --register NAME") }
+        if out == nil && register == nil { throw ValidationError("give --out FILE to write the model, or --register NAME to keep it in the registry (or both)") }
         if !ModelCatalog.names.contains(model) {
             throw ValidationError("--model '\(model)' is not valid: expected one of \(ModelCatalog.names.joined(separator: ", "))")
         }
@@ -98,9 +99,12 @@ struct TrainCommand: AsyncParsableCommand {
         }
         try await trialRuns.flush()
         let bytes = try result.bundle.encoded()
-        let outURL = URL(fileURLWithPath: out)
+        // Without --out the bundle only passes through a temporary file on its way to the blob store.
+        let outURL = out.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-\(UUID().uuidString).fwm")
+        defer { if out == nil { try? FileManager.default.removeItem(at: outURL) } }
         do { try bytes.write(to: outURL, options: .atomic) } catch {
-            throw FlywheelError.invalidArgument("cannot write '\(out)': \(error.localizedDescription)")
+            throw FlywheelError.invalidArgument("cannot write '\(outURL.path)': \(error.localizedDescription)")
         }
         var registered: String?
         if let ws, let parent {
@@ -119,7 +123,7 @@ struct TrainCommand: AsyncParsableCommand {
             }
         }
         if output.json {
-            return try Output.json(Summary(out: out, task: result.bundle.task.rawValue, metrics: result.metrics,
+            return try Output.json(Summary(out: out ?? "", task: result.bundle.task.rawValue, metrics: result.metrics,
                                            hyperparameters: result.bundle.metadata.hyperparameters, runID: parent?.id.rawValue,
                                            registered: registered))
         }
@@ -128,7 +132,7 @@ struct TrainCommand: AsyncParsableCommand {
             Output.line("tuned over \(result.trials.count) trials; best: \(best.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         }
         Output.table(["METRIC", "VALUE"], result.metrics.sorted { $0.key < $1.key }.map { [$0.key, Output.number($0.value)] })
-        Output.line("wrote \(out) (\(bytes.count) bytes)")
+        if let out { Output.line("wrote \(out) (\(bytes.count) bytes)") }
         if let parent { Output.line("run \(parent.id)") }
         if let registered { Output.line("registered \(registered)\(alias.map { " as @\($0)" } ?? "")") }
     }

@@ -86,4 +86,28 @@ public protocol MetadataStore: Sendable {
     func pendingEvents(limit: Int) async throws -> [PipelineTriggerEvent]
     /// Marks an event handled; false when another scheduler got there first.
     func consumeEvent(id: Int64, at time: Timestamp) async throws -> Bool
+
+    // MARK: Deployments
+    /// Records a new revision applying `spec` under `name` (numbered one past the latest, deleted
+    /// or not) and returns it; when the current revision already holds exactly this spec, returns
+    /// that one and records nothing.
+    func applyDeployment(name: String, spec: String, actor: String, at time: Timestamp) async throws -> DeploymentRevision
+    /// The current revision, nil when the deployment never existed or was deleted last.
+    func deployment(named name: String) async throws -> DeploymentRevision?
+    /// Every current (not deleted) deployment, by name.
+    func listDeployments() async throws -> [DeploymentRevision]
+    /// Records a deletion revision; `not_found` when there is no current deployment of that name.
+    func deleteDeployment(named name: String, actor: String, at time: Timestamp) async throws -> DeploymentRevision
+    /// Every revision of `name`, oldest first.
+    func deploymentHistory(named name: String) async throws -> [DeploymentRevision]
+
+    // MARK: Prediction log and feedback
+    /// Appends logged predictions in one transaction; an entry whose request ID and index are
+    /// already logged is kept as it was.
+    func appendPredictions(_ records: [PredictionRecord]) async throws
+    /// Logged predictions matching `query`, oldest first, each with its feedback label if any.
+    func predictions(_ query: PredictionQuery) async throws -> [PredictionRecord]
+    /// Stores feedback labels (a later label for the same request and index replaces the earlier);
+    /// returns how many named a logged prediction.
+    func recordFeedback(_ labels: [FeedbackLabel]) async throws -> Int
 }

@@ -29,6 +29,13 @@ public enum CSVWriter {
         }
     }
 
+    /// One CSV record (quoted where needed) with its line end.
+    public static func line(_ fields: [String]) -> String {
+        var out: [UInt8] = []
+        appendRecord(fields, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func appendRecord(_ fields: [String], to out: inout [UInt8]) {
         for (i, f) in fields.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }

@@ -88,8 +88,8 @@ public struct PipelineChecker {
     }
 
     static func suggest(_ name: String, _ candidates: [String]) -> String {
-        guard let best = candidates.min(by: { PipelineSpecParser.distance($0, name) < PipelineSpecParser.distance($1, name) }),
-              PipelineSpecParser.distance(best, name) <= 2 else { return "" }
+        guard let best = candidates.min(by: { SpecReader.distance($0, name) < SpecReader.distance($1, name) }),
+              SpecReader.distance(best, name) <= 2 else { return "" }
         return " (did you mean '\(best)'?)"
     }
 

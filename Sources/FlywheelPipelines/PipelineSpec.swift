@@ -1,27 +1,7 @@
 import FlywheelCore
+// Spec diagnostics (`Diagnostic`, `SpecLocation`) are part of this module's API.
+@_exported import FlywheelYAML
 import Foundation
-
-/// A place in a spec file, 1-based.
-public struct SpecLocation: Hashable, Sendable, Codable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
-    public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
-    }
-    public var description: String { "\(line):\(column)" }
-}
-
-/// One problem found in a spec, with where it is.
-public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
-    public var location: SpecLocation?
-    public var message: String
-    public init(_ location: SpecLocation?, _ message: String) {
-        self.location = location
-        self.message = message
-    }
-    public var description: String { location.map { "\($0): \(message)" } ?? message }
-}
 
 /// A value written under `with:`, `hyperparameters:` and the like: scalars, `${{ }}` strings,
 /// lists and maps, each resolved when the step runs.

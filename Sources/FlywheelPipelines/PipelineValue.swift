@@ -158,16 +158,3 @@ public enum PipelineValue: Hashable, Sendable {
         return "\(d)"
     }
 }
-
-/// Parses durations as specs write them: `500ms`, `30s`, `10m`, `2h`, `1d`, or a bare number of seconds.
-public enum DurationText {
-    public static func seconds(_ text: String) -> Double? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
-        for (suffix, scale) in units where t.hasSuffix(suffix) {
-            if let v = Double(t.dropLast(suffix.count)), v >= 0, v.isFinite { return v * scale }
-        }
-        if let v = Double(t), v >= 0, v.isFinite { return v }
-        return nil
-    }
-}

@@ -178,6 +178,43 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v3: deployments, prediction log, feedback") { db in
+            try db.execute(sql: """
+                CREATE TABLE deployment_revisions (
+                    name TEXT NOT NULL,
+                    revision INTEGER NOT NULL CHECK (revision >= 1),
+                    action TEXT NOT NULL CHECK (action IN ('applied', 'deleted')),
+                    spec TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    time INTEGER NOT NULL,
+                    PRIMARY KEY (name, revision)
+                ) WITHOUT ROWID;
+                -- One row per logged record; a request with several records has several rows.
+                CREATE TABLE predictions (
+                    request_id TEXT NOT NULL,
+                    idx INTEGER NOT NULL,
+                    time INTEGER NOT NULL,
+                    deployment TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    features TEXT NOT NULL,
+                    output TEXT NOT NULL,
+                    latency_us INTEGER NOT NULL,
+                    shadow TEXT NOT NULL DEFAULT '{}',
+                    PRIMARY KEY (request_id, idx)
+                ) WITHOUT ROWID;
+                CREATE INDEX predictions_by_deployment ON predictions(deployment, time);
+                CREATE INDEX predictions_by_time ON predictions(time);
+                -- Labels may arrive before their prediction is flushed, so there is no foreign key.
+                CREATE TABLE feedback (
+                    request_id TEXT NOT NULL,
+                    idx INTEGER NOT NULL,
+                    label TEXT NOT NULL,
+                    time INTEGER NOT NULL,
+                    PRIMARY KEY (request_id, idx)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -19,6 +19,10 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var attempts: [PipelineRunID: [StepAttempt]] = [:]
     private var claims: Set<String> = []
     private var triggerEvents: [PipelineTriggerEvent] = []
+    private var deploymentRevisions: [String: [DeploymentRevision]] = [:]
+    private var predictionLog: [PredictionRecord] = []
+    private var loggedKeys: Set<String> = []
+    private var feedbackLabels: [String: JSONValue] = [:]
 
     public init() {}
 
@@ -315,5 +319,67 @@ public actor InMemoryMetadataStore: MetadataStore {
         guard let i = triggerEvents.firstIndex(where: { $0.id == id }), triggerEvents[i].consumedAt == nil else { return false }
         triggerEvents[i].consumedAt = time
         return true
+    }
+
+    // MARK: Deployments
+
+    public func applyDeployment(name: String, spec: String, actor: String, at time: Timestamp) throws -> DeploymentRevision {
+        try DeploymentRevision.validate(name: name)
+        let list = deploymentRevisions[name] ?? []
+        if let last = list.last, last.action == .applied, last.spec == spec { return last }
+        let r = DeploymentRevision(name: name, revision: list.count + 1, action: .applied, spec: spec, actor: actor, time: time)
+        deploymentRevisions[name] = list + [r]
+        return r
+    }
+
+    public func deployment(named name: String) -> DeploymentRevision? {
+        deploymentRevisions[name]?.last.flatMap { $0.action == .applied ? $0 : nil }
+    }
+
+    public func listDeployments() -> [DeploymentRevision] {
+        deploymentRevisions.keys.sorted().compactMap { deployment(named: $0) }
+    }
+
+    public func deleteDeployment(named name: String, actor: String, at time: Timestamp) throws -> DeploymentRevision {
+        guard let last = deployment(named: name) else { throw FlywheelError.notFound("deployment '\(name)' not found") }
+        let r = DeploymentRevision(name: name, revision: last.revision + 1, action: .deleted, spec: "", actor: actor, time: time)
+        deploymentRevisions[name, default: []].append(r)
+        return r
+    }
+
+    public func deploymentHistory(named name: String) -> [DeploymentRevision] { deploymentRevisions[name] ?? [] }
+
+    // MARK: Prediction log and feedback
+
+    private static func key(_ request: String, _ index: Int) -> String { "\(request)#\(index)" }
+
+    public func appendPredictions(_ records: [PredictionRecord]) {
+        for r in records where loggedKeys.insert(Self.key(r.requestID, r.index)).inserted {
+            var stored = r
+            stored.feedback = nil
+            predictionLog.append(stored)
+        }
+    }
+
+    public func predictions(_ q: PredictionQuery) -> [PredictionRecord] {
+        let hits = predictionLog.filter { r in
+            (q.deployment == nil || r.deployment == q.deployment) && (q.since.map { r.time >= $0 } ?? true)
+                && (q.until.map { r.time < $0 } ?? true)
+        }.sorted { ($0.time, $0.requestID, $0.index) < ($1.time, $1.requestID, $1.index) }
+        return hits.prefix(max(q.limit, 0)).map { r in
+            var out = r
+            out.feedback = feedbackLabels[Self.key(r.requestID, r.index)]
+            return out
+        }
+    }
+
+    public func recordFeedback(_ labels: [FeedbackLabel]) -> Int {
+        var matched = 0
+        for l in labels {
+            let k = Self.key(l.requestID, l.index)
+            feedbackLabels[k] = l.label
+            if loggedKeys.contains(k) { matched += 1 }
+        }
+        return matched
     }
 }

@@ -1,0 +1,77 @@
+import FlywheelCore
+import FlywheelServing
+import FlywheelYAML
+import Foundation
+import Hummingbird
+
+/// `/api/v1/deployments`: list, show (with the versions each route serves now), apply (YAML
+/// body), delete and history.
+struct DeploymentsController<Context: RequestContext> {
+    let store: any MetadataStore
+    let runtime: DeploymentRuntime
+    let maxBodyBytes: Int
+
+    func addRoutes(to router: Router<Context>) {
+        let api = router.group("/api/v1/deployments")
+        api.get { _, _ in
+            let all = try await store.listDeployments()
+            return Response.json(.object(["deployments": .array(all.map { describe($0) })]))
+        }
+        api.get(":name") { _, context in
+            let name = try context.parameters.require("name")
+            guard let d = try await store.deployment(named: name) else { throw FlywheelError.notFound("deployment '\(name)' not found") }
+            return Response.json(describe(d))
+        }
+        api.get(":name/history") { _, context in
+            let name = try context.parameters.require("name")
+            let h = try await store.deploymentHistory(named: name)
+            guard !h.isEmpty else { throw FlywheelError.notFound("deployment '\(name)' not found") }
+            return try APIEncoding.response(["history": h])
+        }
+        api.put(":name") { request, context in
+            let name = try context.parameters.require("name")
+            var request = request
+            let buffer: ByteBuffer
+            do { buffer = try await request.collectBody(upTo: maxBodyBytes) } catch let e as HTTPError where e.status == .contentTooLarge {
+                throw FlywheelError(.payloadTooLarge, "the body is over the limit of \(maxBodyBytes) bytes")
+            }
+            let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+            let (spec, diagnostics) = DeploymentSpec.parse(text)
+            guard let spec else {
+                throw FlywheelError.invalidArgument("the deployment is not valid: " + diagnostics.map(\.description).joined(separator: "; "))
+            }
+            guard spec.name == name else {
+                throw FlywheelError.invalidArgument("the body names deployment '\(spec.name)' but the URL names '\(name)'")
+            }
+            let rev = try await store.applyDeployment(
+                name: name, spec: text, actor: request.headers[APIEncoding.actorHeader] ?? "api", at: SystemWallClock().now())
+            await runtime.refresh()
+            return Response.json(describe(rev))
+        }
+        api.delete(":name") { request, context in
+            let name = try context.parameters.require("name")
+            let rev = try await store.deleteDeployment(named: name, actor: request.headers[APIEncoding.actorHeader] ?? "api", at: SystemWallClock().now())
+            await runtime.refresh()
+            return Response.json(.object(["name": .string(name), "revision": .number(Double(rev.revision)), "deleted": .bool(true)]))
+        }
+    }
+
+    func describe(_ d: DeploymentRevision) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "name": .string(d.name), "revision": .number(Double(d.revision)), "spec": .string(d.spec), "applied_by": .string(d.actor),
+            "applied_at": .string(d.time.description),
+        ]
+        if let p = runtime.plan(d.name) {
+            o["routes"] = .array(p.routes.map { r in
+                var x: [String: JSONValue] = ["model": .string(r.reference), "weight": .number(r.weight)]
+                if let m = r.model { x["version"] = .number(Double(m.version)) }
+                if let problem = r.problem { x["problem"] = .string(problem) }
+                return .object(x)
+            })
+            o["shadow"] = .array(p.shadows.map { .object(["model": .string($0.reference), "version": .number(Double($0.model.version))]) })
+            o["serving_revision"] = .number(Double(p.revision))
+        }
+        if let problem = runtime.problems[d.name] { o["problem"] = .string(problem) }
+        return .object(o)
+    }
+}

@@ -1,0 +1,63 @@
+import FlywheelCore
+import FlywheelServing
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Turns every error into `{"error": {"code", "message"}}` with its HTTP status, in one place:
+/// a caller's fault is a 4xx, and only Flywheel's own fault is a 5xx (logged, message generic).
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as FlywheelError {
+            if e.code == .internal { context.logger.error("\(request.method) \(request.uri.path): \(e.message) \(e.underlying.map { "\($0)" } ?? "")") }
+            return Self.response(Self.status(e.code), code: e.code.rawValue, message: e.code == .internal ? "internal error" : e.message)
+        } catch let e as HTTPError {
+            let code = switch e.status.code {
+            case 404: "not_found"
+            case 405: "method_not_allowed"
+            case 413: "payload_too_large"
+            default: "http_\(e.status.code)"
+            }
+            let message = e.status.code == 413 ? "the body is over the size limit" : (e.body ?? e.status.reasonPhrase)
+            return Self.response(e.status, code: code, message: message)
+        } catch {
+            context.logger.error("\(request.method) \(request.uri.path): \(error)")
+            return Self.response(.internalServerError, code: "internal", message: "internal error")
+        }
+    }
+
+    static func status(_ code: FlywheelError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .notFound: .notFound
+        case .invalidArgument, .unsupported: .badRequest
+        case .alreadyExists, .conflict, .failedPrecondition: .conflict
+        case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .unavailable: .serviceUnavailable
+        case .deadlineExceeded: .gatewayTimeout
+        default: .internalServerError
+        }
+    }
+
+    static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
+        var w = JSONWriter()
+        w.object([("error", .object(["code": .string(code), "message": .string(message)]))])
+        return Response.json(w.bytes, status: status)
+    }
+}
+
+extension Response {
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        var w = JSONWriter()
+        w.value(value)
+        return json(w.bytes, status: status)
+    }
+}

@@ -1,0 +1,46 @@
+import FlywheelCore
+import FlywheelServing
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Reading a JSON request body within the size limit, with the content type checked.
+enum JSONBody {
+    /// `application/json`; also no content type, and `application/x-www-form-urlencoded` — what
+    /// `curl -d` sends unless told otherwise — as long as the body is JSON. Anything else is 415.
+    static func checkJSONContentType(_ request: Request) throws {
+        guard let type = request.headers[.contentType] else { return }
+        let base = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard base == "application/json" || base == "application/x-www-form-urlencoded" || base.hasSuffix("+json") || base.isEmpty else {
+            throw FlywheelError(.unsupportedMediaType, "content type '\(type)' is not accepted: send JSON with Content-Type: application/json")
+        }
+    }
+
+    static func json(_ request: inout Request, limit: Int) async throws -> Data {
+        try checkJSONContentType(request)
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw FlywheelError(.payloadTooLarge, "the body is over the limit of \(limit) bytes")
+        }
+    }
+
+    /// A request ID: the caller's `x-request-id` when it is a sane token, else a fresh one.
+    static func requestID(_ request: Request) -> String {
+        if let given = request.headers[requestIDHeader], !given.isEmpty, given.count <= 128,
+           given.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) {
+            return given
+        }
+        var g = SystemRandomNumberGenerator()
+        let hi = g.next() as UInt64, lo = g.next() as UInt64
+        return String(hi, radix: 16).leftPadded(16) + String(lo, radix: 16).leftPadded(16)
+    }
+
+    static let requestIDHeader = HTTPField.Name("x-request-id")!  // invariant: a valid token
+    static let versionHeader = HTTPField.Name("x-flywheel-version")!  // invariant: a valid token
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}
