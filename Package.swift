@@ -158,17 +158,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "FlywheelServingTests",
-            dependencies: ["FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelStore", "FlywheelTesting"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
             name: "FlywheelServerTests",
             dependencies: [
                 "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelServer", "FlywheelTesting",
+                "FlywheelYAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -32,7 +32,7 @@ struct DeploymentsController<Context: RequestContext> {
             let name = try context.parameters.require("name")
             var request = request
             let buffer: ByteBuffer
-            do { buffer = try await request.collectBody(upTo: maxBodyBytes) } catch let e as HTTPError where e.status == .contentTooLarge {
+            do { buffer = try await request.collectBody(upTo: maxBodyBytes) } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
                 throw FlywheelError(.payloadTooLarge, "the body is over the limit of \(maxBodyBytes) bytes")
             }
             let text = String(decoding: buffer.readableBytesView, as: UTF8.self)

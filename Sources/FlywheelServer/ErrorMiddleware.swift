@@ -13,14 +13,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let e as FlywheelError {
             if e.code == .internal { context.logger.error("\(request.method) \(request.uri.path): \(e.message) \(e.underlying.map { "\($0)" } ?? "")") }
             return Self.response(Self.status(e.code), code: e.code.rawValue, message: e.code == .internal ? "internal error" : e.message)
-        } catch let e as HTTPError {
+        } catch let e as any HTTPResponseError {
             let code = switch e.status.code {
             case 404: "not_found"
             case 405: "method_not_allowed"
             case 413: "payload_too_large"
             default: "http_\(e.status.code)"
             }
-            let message = e.status.code == 413 ? "the body is over the size limit" : (e.body ?? e.status.reasonPhrase)
+            let message = e.status.code == 413 ? "the body is over the size limit" : ((e as? HTTPError)?.body ?? e.status.reasonPhrase)
             return Self.response(e.status, code: code, message: message)
         } catch {
             context.logger.error("\(request.method) \(request.uri.path): \(error)")

@@ -21,7 +21,7 @@ enum JSONBody {
         do {
             let buffer = try await request.collectBody(upTo: limit)
             return Data(buffer.readableBytesView)
-        } catch let e as HTTPError where e.status == .contentTooLarge {
+        } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
             throw FlywheelError(.payloadTooLarge, "the body is over the limit of \(limit) bytes")
         }
     }

@@ -60,45 +60,62 @@ public struct Redactor: Sendable {
 
     /// Finds runs of digits with the separators people write in numbers (space, `-`, `.`, `(`,
     /// `)`, a leading `+`) and replaces those that are card numbers (13–19 digits, Luhn) or phone
-    /// numbers (7–15 digits).
+    /// numbers (7–15 digits). A run that is neither is tried shorter, ending at each space inside
+    /// it, so "4111 1111 1111 1111 555-0199" still finds the card and the phone.
     func redactDigitRuns(_ text: String) -> String {
         let chars = Array(text)
+        func wordChar(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            let starts = c.isASCII && (c.isNumber || ((c == "+" || c == "(") && i + 1 < chars.count && chars[i + 1].isNumber))
-            // A run must not continue a word (an ID like "abc123456789" is not a phone number).
-            let afterWord = i > 0 && (chars[i - 1].isLetter || chars[i - 1] == "_")
-            guard starts, !afterWord else {
+            // Digits inside a word (an ID like "ab1234567890") are not a number on their own.
+            if i > 0, wordChar(chars[i - 1]), wordChar(c) {
                 out.append(c)
                 i += 1
                 continue
             }
+            let starts = c.isASCII && (c.isNumber || ((c == "+" || c == "(") && i + 1 < chars.count && chars[i + 1].isNumber))
+            guard starts else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            // The run, and the places it could end: after a digit followed by a space or its end.
             var j = i
             var digits: [Int] = []
-            var lastDigitEnd = i
+            var ends: [(end: Int, digits: Int)] = []
             while j < chars.count {
                 let d = chars[j]
                 if d.isASCII, let v = d.wholeNumberValue {
                     digits.append(v)
-                    lastDigitEnd = j + 1
-                } else if !(" -.()+".contains(d)) || (d == " " && j + 1 < chars.count && chars[j + 1] == " ") {
+                    if j + 1 == chars.count || !(chars[j + 1].isASCII && chars[j + 1].isNumber) { ends.append((j + 1, digits.count)) }
+                } else if !(" -.()+".contains(d)) {
                     break
                 }
                 j += 1
             }
-            let endsInWord = lastDigitEnd < chars.count && (chars[lastDigitEnd].isLetter || chars[lastDigitEnd] == "_")
-            if cards && !endsInWord && (13...19).contains(digits.count) && Self.luhn(digits) {
-                out += "[card]"
-                i = lastDigitEnd
-            } else if phones && !endsInWord && (7...15).contains(digits.count) {
-                out += "[phone]"
-                i = lastDigitEnd
-            } else {
-                out.append(contentsOf: chars[i..<lastDigitEnd])
-                i = lastDigitEnd
+            var matched = false
+            for (end, n) in ends.reversed() {
+                // A number glued to a following word ("123abc") is not one.
+                if end < chars.count, wordChar(chars[end]) { continue }
+                if cards, (13...19).contains(n), Self.luhn(Array(digits[0..<n])) {
+                    out += "[card]"
+                } else if phones, (7...15).contains(n) {
+                    out += "[phone]"
+                } else {
+                    continue
+                }
+                i = end
+                matched = true
+                break
+            }
+            if !matched {
+                // Copy the first group of digits and go on from there.
+                let stop = ends.first?.end ?? (i + 1)
+                out.append(contentsOf: chars[i..<stop])
+                i = stop
             }
         }
         return out
