@@ -1,0 +1,121 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The path a user takes, exactly: train and register, apply a deployment, start the server,
+/// POST a record the way `curl -d` does; then the log survives a SIGTERM and feedback joins it.
+@Suite struct ServingCLITests {
+    static let iris = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/iris/data/iris.csv")
+
+    /// Starts `flywheel server --port 0` and returns it with its port, read from its first line (bounded wait).
+    func startServer(_ cli: CLI) async throws -> (Process, Int, URL) {
+        let out = cli.cwd.appendingPathComponent("server.out")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        let p = cli.process(["server", "--port", "0", "--refresh", "100ms"])
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<300 {
+            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on http://127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits) { return (p, port, out) }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        p.terminate()
+        throw CLI.CLIError(message: "the server did not say where it listens within 30 s")
+    }
+
+    /// POSTs like `curl -d BODY URL`: no content type of our own (curl sends the form type).
+    func post(_ url: String, _ body: String, contentType: String = "application/x-www-form-urlencoded") async throws -> (Int, [String: Any], String?) {
+        var req = URLRequest(url: try #require(URL(string: url)))
+        req.httpMethod = "POST"
+        req.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        req.httpBody = Data(body.utf8)
+        let (data, response) = try await URLSession(configuration: .ephemeral).data(for: req)
+        let http = try #require(response as? HTTPURLResponse)
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return (http.statusCode, json, http.value(forHTTPHeaderField: "x-flywheel-version"))
+    }
+
+    @Test(.timeLimit(.minutes(3))) func theUserPath() async throws {
+        let cli = try CLI.workspace()
+        try FileManager.default.copyItem(at: Self.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
+        let train = try cli.run("train", "--data", "iris.csv", "--target", "species", "--model", "random_forest", "--param", "n_trees=50",
+                                "--register", "iris", "--alias", "production")
+        #expect(train.ok, "\(train.stderr)")
+        #expect(train.stdout.contains("registered models:/iris/1 as @production"))
+        _ = try cli.write("deployment: iris\nroutes: [{model: iris@production}]\n", to: "deploy.yaml")
+        let apply = try cli.run("deploy", "apply", "deploy.yaml")
+        #expect(apply.ok, "\(apply.stderr)")
+        #expect(apply.line == "deployment iris revision 1 applied: iris@production → version 1")
+        #expect(try cli.run("deploy", "apply", "deploy.yaml").line.hasPrefix("deployment iris unchanged (revision 1)"))
+
+        let (server, port, _) = try await startServer(cli)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let base = "http://127.0.0.1:\(port)"
+        let body = #"{"sepal_length":6.7,"sepal_width":3.0,"petal_length":5.2,"petal_width":2.3}"#
+        let (status, answer, version) = try await post("\(base)/predict/iris", body)
+        #expect(status == 200)
+        #expect(answer["label"] as? String == "virginica")
+        #expect(version == "iris/1")
+        let firstID = try #require(answer["request_id"] as? String)
+        for _ in 0..<5 { _ = try await post("\(base)/predict/iris", body, contentType: "application/json") }
+        let (bad, error, _) = try await post("\(base)/predict/iris", #"{"sepal_length":6.7}"#)
+        #expect(bad == 400)
+        #expect((error["error"] as? [String: Any])?["message"] as? String == "record 0: missing field 'sepal_width' (numeric)")
+
+        // SIGTERM: the server finishes and flushes the prediction log before it exits.
+        kill(server.processIdentifier, SIGTERM)
+        for _ in 0..<200 where server.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.isRunning)
+        #expect(server.terminationStatus == 0)
+        let logged = try cli.run("logs", "predictions", "--deployment", "iris", "--json")
+        #expect(logged.ok, "\(logged.stderr)")
+        let lines = logged.stdout.split(separator: "\n")
+        #expect(lines.count == 6)
+
+        _ = try cli.write("request_id,label\n\(firstID),virginica\nnot-logged,setosa\n", to: "labels.csv")
+        let fb = try cli.run("feedback", "import", "labels.csv")
+        #expect(fb.line == "recorded 2 labels; 1 matched a logged prediction")
+        let csv = try cli.run("logs", "predictions", "--csv")
+        let rows = csv.stdout.split(separator: "\n")
+        #expect(rows.first == "request_id,index,time,deployment,model,version,petal_length,petal_width,sepal_length,sepal_width,prediction,confidence,feedback,latency_us")
+        let first = try #require(rows.first { $0.hasPrefix("\(firstID),0,") })
+        #expect(first.split(separator: ",", omittingEmptySubsequences: false)[12] == "virginica", "feedback column: \(first)")
+
+        // Batch inference names the model the same way.
+        let predict = try cli.run("predict", "--model", "iris@production", "--input", "iris.csv", "--output", "out.csv")
+        #expect(predict.ok, "\(predict.stderr)")
+        #expect(try String(contentsOf: cli.cwd.appendingPathComponent("out.csv"), encoding: .utf8).split(separator: "\n").count == 151)
+    }
+
+    @Test func deployCommandsCheckBeforeTheyApply() throws {
+        let cli = try CLI.workspace()
+        try FileManager.default.copyItem(at: Self.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
+        #expect(try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production").ok)
+        _ = try cli.write("deployment: iris\nroutes:\n  - {model: iris@production, wieght: 5}\nlog: {sample_rate: 3}\n", to: "bad.yaml")
+        let bad = try cli.run("deploy", "apply", "bad.yaml")
+        #expect(!bad.ok)
+        #expect(bad.stderr.contains("bad.yaml:3:"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("unknown key 'wieght' in route (did you mean 'weight'?)"))
+        #expect(bad.stderr.contains("bad.yaml:4:") && bad.stderr.contains("'sample_rate' must be between 0 and 1"))
+        _ = try cli.write("deployment: iris\nroutes: [iris@staging]\n", to: "unresolved.yaml")
+        let unresolved = try cli.run("deploy", "apply", "unresolved.yaml")
+        #expect(!unresolved.ok && unresolved.stderr.contains("model 'iris' has no alias 'staging'"))
+        #expect((try cli.run("deploy", "list", "--json").json() as? [Any])?.isEmpty == true, "nothing was applied")
+        #expect(try cli.run("deploy", "apply", "unresolved.yaml", "--allow-unresolved").ok)
+        _ = try cli.write("deployment: iris\nroutes: [{model: iris@production, weight: 90}, {model: iris/1, weight: 10}]\n", to: "canary.yaml")
+        #expect(try cli.run("deploy", "apply", "canary.yaml").line.hasPrefix("deployment iris revision 2 applied"))
+        let list = try cli.run("deploy", "list")
+        #expect(list.stdout.contains("iris@production=1 (90), iris/1=1 (10)"), "\(list.stdout)")
+        #expect(try cli.run("deploy", "delete", "iris").line == "deployment iris deleted (revision 3)")
+        let history = try cli.run("deploy", "history", "iris", "--json")
+        let revisions = try #require(try history.json() as? [[String: Any]])
+        #expect(revisions.map { $0["action"] as? String } == ["applied", "applied", "deleted"])
+        #expect(!(try cli.run("deploy", "show", "iris")).ok)
+    }
+}
