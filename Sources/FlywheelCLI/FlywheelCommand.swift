@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlywheelServer
 import FlywheelCore
 import Foundation
 
@@ -31,7 +32,13 @@ public struct FlywheelCommand: AsyncParsableCommand {
     /// Parses `arguments`, runs the command and returns the process exit code.
     ///
     /// Flywheel's own errors print as `error: <message>` with no stack trace.
+    @MainActor
     public static func run(arguments: [String]) async -> Int32 {
+        // The server answers fastest with its handlers on NIO's event loops; this must happen on
+        // the main thread before other concurrency work, so here and only for `server`.
+        if arguments.first == "server" && !arguments.contains("--help") && !arguments.contains("-h") {
+            ServingApplication.runConcurrencyOnEventLoops()
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var async = command as? any AsyncParsableCommand {

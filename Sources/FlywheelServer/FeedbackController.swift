@@ -14,8 +14,8 @@ struct FeedbackController<Context: RequestContext> {
             var request = request
             let body = try await JSONBody.json(&request, limit: maxBodyBytes)
             let value: JSONValue
-            do { value = try JSONDecoder().decode(JSONValue.self, from: body) } catch {
-                throw FlywheelError.invalidArgument("the body is not valid JSON")
+            do { value = try JSONValue(parsing: body) } catch let e as FlywheelError {
+                throw FlywheelError.invalidArgument("the body is not valid JSON: \(e.message)")
             }
             let items: [JSONValue]
             switch value {

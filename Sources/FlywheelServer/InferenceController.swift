@@ -92,8 +92,8 @@ struct InferenceController<Context: RequestContext> {
         do {
             let body = try await JSONBody.json(&request, limit: maxBodyBytes)
             let value: JSONValue
-            do { value = try JSONDecoder().decode(JSONValue.self, from: body) } catch {
-                throw FlywheelError.invalidArgument("the body is not valid JSON: \(error.localizedDescription)")
+            do { value = try JSONValue(parsing: body) } catch let e as FlywheelError {
+                throw FlywheelError.invalidArgument("the body is not valid JSON: \(e.message)")
             }
             guard let signature = (version.flatMap { v in p.models.first { $0.version == v } } ?? p.routes.compactMap(\.model).first)?
                 .predictor.bundle.signature else {

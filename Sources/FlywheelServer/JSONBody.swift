@@ -10,6 +10,8 @@ enum JSONBody {
     /// `curl -d` sends unless told otherwise — as long as the body is JSON. Anything else is 415.
     static func checkJSONContentType(_ request: Request) throws {
         guard let type = request.headers[.contentType] else { return }
+        // The common cases without splitting strings (this runs on every request).
+        if type == "application/json" || type == "application/x-www-form-urlencoded" { return }
         let base = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard base == "application/json" || base == "application/x-www-form-urlencoded" || base.hasSuffix("+json") || base.isEmpty else {
             throw FlywheelError(.unsupportedMediaType, "content type '\(type)' is not accepted: send JSON with Content-Type: application/json")

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -51,6 +52,15 @@ public struct ServingApplication: Sendable {
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "flywheel"),
             services: [log, runtime], onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// Makes NIO's event loops Swift concurrency's global executor for this process, so a request's
+    /// handler runs on the loop that read it instead of hopping to the cooperative pool and back
+    /// (two thread switches per request, the largest cost of a small prediction). Call it once, from
+    /// the main thread, before any other concurrency work; only `flywheel server` does.
+    @discardableResult
+    public static func runConcurrencyOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully (see the type's summary).

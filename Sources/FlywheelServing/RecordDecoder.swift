@@ -33,8 +33,8 @@ public struct RecordDecoder: Sendable {
     /// Parses a JSON body: one object, or an array of objects.
     public static func parseBody(_ data: Data) throws -> (records: [[String: JSONValue]], single: Bool) {
         let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw FlywheelError.invalidArgument("the body is not valid JSON: \(describe(error))")
+        do { value = try JSONValue(parsing: data) } catch let e as FlywheelError {
+            throw FlywheelError.invalidArgument("the body is not valid JSON: \(e.message)")
         }
         switch value {
         case .object(let o): return ([o], true)
@@ -113,14 +113,5 @@ public struct RecordDecoder: Sendable {
         case .array: "an array"
         case .object: "an object"
         }
-    }
-
-    /// The decoding error's gist (with the position when Foundation gives one), never a dump.
-    static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let c) = error {
-            let underlying = (c.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? c.debugDescription
-        }
-        return "unreadable"
     }
 }

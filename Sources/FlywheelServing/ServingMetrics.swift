@@ -14,7 +14,14 @@ public final class ServingMetrics: Sendable {
     }
 
     private static func key(_ label: String, _ dims: [(String, String)]) -> String {
-        dims.reduce(label) { $0 + "\u{1}" + $1.0 + "=" + $1.1 }
+        var k = label
+        for (name, value) in dims {
+            k += "\u{1}"
+            k += name
+            k += "="
+            k += value
+        }
+        return k
     }
 
     func counter(_ label: String, _ dims: [(String, String)]) -> any CounterHandler {
