@@ -25,5 +25,13 @@ if ! .venv-kfp/bin/python -c "import kfp, yaml, sys; sys.exit(kfp.__version__ !=
     .venv-kfp/bin/pip install -q --disable-pip-version-check "kfp==$KFP_VERSION" pyyaml
 fi
 
+# The Open Inference Protocol is checked with its reference HTTP client (tritonclient).
+OIP_VERSION=2.73.0
+if ! .venv-oip/bin/python -c "import importlib.metadata as m, numpy, tritonclient.http, sys; sys.exit(m.version('tritonclient') != '$OIP_VERSION')" >/dev/null 2>&1; then
+    rm -rf .venv-oip
+    python3 -m venv .venv-oip
+    .venv-oip/bin/pip install -q --disable-pip-version-check "tritonclient[http]==$OIP_VERSION" numpy
+fi
+
 swift build --build-tests
 swift test --skip-build

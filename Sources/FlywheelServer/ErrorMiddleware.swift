@@ -12,7 +12,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let e as FlywheelError {
             if e.code == .internal { context.logger.error("\(request.method) \(request.uri.path): \(e.message) \(e.underlying.map { "\($0)" } ?? "")") }
-            return Self.response(Self.status(e.code), code: e.code.rawValue, message: e.code == .internal ? "internal error" : e.message)
+            let message = e.code == .internal ? "internal error" : e.message
+            // The Open Inference Protocol's error body is {"error": "message"}; clients show it as is.
+            if request.uri.path.hasPrefix("/v2") {
+                return Response.json(.object(["error": .string(message)]), status: Self.status(e.code))
+            }
+            return Self.response(Self.status(e.code), code: e.code.rawValue, message: message)
         } catch let e as any HTTPResponseError {
             let code = switch e.status.code {
             case 404: "not_found"

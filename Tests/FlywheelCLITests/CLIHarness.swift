@@ -99,6 +99,32 @@ struct CLI {
     }
 }
 
+/// Runs a Python script with a venv's interpreter (made by ./scripts/test.sh), returning status, stdout and stderr.
+func runPython(_ interpreter: URL, _ args: [String], env: [String: String] = [:], venvHint: String) throws -> (Int32, String, String) {
+    guard FileManager.default.isExecutableFile(atPath: interpreter.path) else {
+        throw CLI.CLIError(message: "no \(interpreter.path): run ./scripts/test.sh, which makes the venv with \(venvHint)")
+    }
+    let p = Process()
+    p.executableURL = interpreter
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("py-out-\(UUID().uuidString)")
+    let err = FileManager.default.temporaryDirectory.appendingPathComponent("py-err-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(at: out)
+        try? FileManager.default.removeItem(at: err)
+    }
+    p.standardOutput = try FileHandle(forWritingTo: out)
+    p.standardError = try FileHandle(forWritingTo: err)
+    try p.run()
+    p.waitUntilExit()
+    return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
+
 /// Runs a shell command for test setup (git), failing the test on error.
 @discardableResult
 func sh(_ command: String, in dir: URL) throws -> String {

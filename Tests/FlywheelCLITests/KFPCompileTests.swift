@@ -10,24 +10,7 @@ import Yams
     static let python = repo.appendingPathComponent(".venv-kfp/bin/python")
 
     func python(_ args: [String], env: [String: String] = [:]) throws -> (Int32, String, String) {
-        guard FileManager.default.isExecutableFile(atPath: Self.python.path) else {
-            throw CLI.CLIError(message: "no \(Self.python.path): run ./scripts/test.sh, which makes the venv with kfp")
-        }
-        let p = Process()
-        p.executableURL = Self.python
-        p.arguments = args
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("kfp-out-\(UUID().uuidString)")
-        let err = FileManager.default.temporaryDirectory.appendingPathComponent("kfp-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        try runPython(Self.python, args, env: env, venvHint: "kfp")
     }
 
     /// A copy of an example folder made into a workspace.

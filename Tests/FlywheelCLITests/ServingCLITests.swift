@@ -118,4 +118,44 @@ import Testing
         #expect(revisions.map { $0["action"] as? String } == ["applied", "applied", "deleted"])
         #expect(!(try cli.run("deploy", "show", "iris")).ok)
     }
+
+    /// The Open Inference Protocol through its reference client (tritonclient's HTTP client).
+    @Test(.timeLimit(.minutes(2))) func openInferenceProtocolWithTheRealClient() async throws {
+        let cli = try CLI.workspace()
+        try FileManager.default.copyItem(at: Self.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
+        #expect(try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production").ok)
+        _ = try cli.write("deployment: iris\nroutes: [iris@production]\n", to: "deploy.yaml")
+        #expect(try cli.run("deploy", "apply", "deploy.yaml").ok)
+        let (server, port, _) = try await startServer(cli)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (status, stdout, stderr) = try runPython(
+            repo.appendingPathComponent(".venv-oip/bin/python"), [repo.appendingPathComponent("scripts/oip_client_check.py").path, "127.0.0.1:\(port)", "iris"],
+            venvHint: "tritonclient")
+        #expect(status == 0, "\(stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+        #expect(seen["live"] as? Bool == true && seen["ready"] as? Bool == true && seen["model_ready"] as? Bool == true)
+        let metadata = try #require(seen["metadata"] as? [String: Any])
+        #expect((metadata["inputs"] as? [[String: Any]])?.map { $0["name"] as? String } == ["sepal_length", "sepal_width", "petal_length", "petal_width"])
+        #expect(metadata["versions"] as? [String] == ["1"])
+        // The same rows through /predict give the same labels and probabilities.
+        var expected: [String] = []
+        var expectedProbabilities: [[Double]] = []
+        for row in [[5.0, 3.4, 1.5, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]] {
+            let body = "{\"sepal_length\":\(row[0]),\"sepal_width\":\(row[1]),\"petal_length\":\(row[2]),\"petal_width\":\(row[3])}"
+            let (_, answer, _) = try await post("http://127.0.0.1:\(port)/predict/iris", body, contentType: "application/json")
+            expected.append(try #require(answer["label"] as? String))
+            let p = try #require(answer["probabilities"] as? [String: Double])
+            expectedProbabilities.append(["setosa", "versicolor", "virginica"].map { p[$0] ?? -1 })
+        }
+        let perFeature = try #require(seen["per_feature"] as? [String: Any])
+        #expect(perFeature["labels"] as? [String] == expected)
+        #expect(perFeature["probabilities"] as? [[Double]] == expectedProbabilities)
+        #expect(perFeature["id"] as? String == "oip-check-1")
+        #expect((seen["matrix"] as? [String: Any])?["labels"] as? [String] == expected)
+        let bad = try #require(seen["bad"] as? [String: Any])
+        #expect(bad["status"] as? String == "400")
+        #expect((bad["message"] as? String)?.contains("datatype BYTES does not fit field 'petal_width'") == true)
+        kill(server.processIdentifier, SIGTERM)
+    }
 }
