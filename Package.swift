@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "FlywheelPipelines", targets: ["FlywheelPipelines"]),
         .library(name: "FlywheelServing", targets: ["FlywheelServing"]),
         .library(name: "FlywheelServer", targets: ["FlywheelServer"]),
+        .library(name: "FlywheelMonitoring", targets: ["FlywheelMonitoring"]),
         .library(name: "FlywheelCLI", targets: ["FlywheelCLI"]),
         .library(name: "FlywheelTesting", targets: ["FlywheelTesting"]),
     ],
@@ -102,6 +103,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FlywheelMonitoring",
+            dependencies: ["FlywheelCore", "FlywheelData", "FlywheelRegistry"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FlywheelTesting",
             dependencies: ["FlywheelCore"],
             swiftSettings: swiftSettings
@@ -155,6 +161,12 @@ let package = Package(
         .testTarget(
             name: "FlywheelPipelinesTests",
             dependencies: ["FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelPipelines", "FlywheelStore", "FlywheelTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelMonitoringTests",
+            dependencies: ["FlywheelCore", "FlywheelData", "FlywheelMonitoring"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
