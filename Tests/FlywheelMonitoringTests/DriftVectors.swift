@@ -64,12 +64,12 @@ struct DriftVectors: @unchecked Sendable {
                 return .nan
             }, [])
         case "int16_le_base64":
-            let data = try need(Data(base64Encoded: try need(side["data"] as? String)))
+            let data = try need(Data(base64Encoded: try need((side["values"] ?? side["data"]) as? String)))
             return (stride(from: 0, to: data.count - 1, by: 2).map { i in
                 Double(Int16(bitPattern: UInt16(data[data.startIndex + i]) | UInt16(data[data.startIndex + i + 1]) << 8)) / 1000.0
             }, [])
         case "uint8_codes_base64":
-            let data = try need(Data(base64Encoded: try need(side["data"] as? String)))
+            let data = try need(Data(base64Encoded: try need((side["values"] ?? side["data"]) as? String)))
             let categories = try need(side["categories"] as? [String])
             return ([], data.map { categories[Int($0)] })
         default:
