@@ -116,7 +116,7 @@ let package = Package(
             name: "FlywheelCLI",
             dependencies: [
                 "FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelData", "FlywheelLearn", "FlywheelPipelines",
-                "FlywheelServing", "FlywheelServer", "FlywheelYAML",
+                "FlywheelServing", "FlywheelServer", "FlywheelYAML", "FlywheelMonitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,7 +176,8 @@ let package = Package(
                 "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelServer", "FlywheelTesting",
                 "FlywheelYAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

@@ -6,7 +6,6 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import HummingbirdTesting
 import Synchronization
 import Testing
 
@@ -28,10 +27,8 @@ import Testing
         try await f.register("iris", alias: "production")
         let (v2, _) = try await f.register("iris", model: "hist_gradient_boosting", params: ["max_iter": "20"])
         try await f.deploy("deployment: iris\nroutes: [iris@production]\n")
-        let app = ServingApplication(
-            configuration: ServerConfiguration(port: 0, refreshInterval: .milliseconds(100)), store: f.store, blobs: f.blobs)
-        try await app.application.test(.live) { client in
-            let port = try #require(client.port)
+        try await LiveServer.with(f, configuration: ServerConfiguration(refreshInterval: .milliseconds(100))) { app, client in
+            let port = client.port
             let url = try #require(URL(string: "http://127.0.0.1:\(port)/predict/iris"))
             // Ready within 5 s (bounded).
             for _ in 0..<100 where !app.runtime.isReady { try await Task.sleep(for: .milliseconds(50)) }

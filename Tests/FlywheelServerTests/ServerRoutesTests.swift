@@ -5,7 +5,6 @@ import FlywheelTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Testing
 
 /// The HTTP surface through Hummingbird's router test client, on a fresh in-memory store.
@@ -14,14 +13,13 @@ import Testing
     static let setosa = #"{"sepal_length":5.0,"sepal_width":3.4,"petal_length":1.5,"petal_width":0.2}"#
 
     /// An app serving deployment `iris` (iris@production, version 1, a 10-tree forest).
-    func app(_ f: ServingFixture, maxBody: Int = 1 << 20, deployment: String = "deployment: iris\nroutes: [iris@production]\n") async throws
-        -> ServingApplication
+    /// Registers iris version 1 (a 10-tree forest) as iris@production and deploys it as `iris`.
+    func prepare(_ f: ServingFixture, maxBody: Int = 1 << 20, deployment: String = "deployment: iris\nroutes: [iris@production]\n") async throws
+        -> ServerConfiguration
     {
         try await f.register("iris", alias: "production")
         try await f.deploy(deployment)
-        let app = ServingApplication(configuration: ServerConfiguration(maxBodyBytes: maxBody), store: f.store, blobs: f.blobs)
-        await app.runtime.refresh()
-        return app
+        return ServerConfiguration(maxBodyBytes: maxBody)
     }
 
     static func json(_ body: ByteBuffer) throws -> JSONValue {
@@ -32,8 +30,8 @@ import Testing
 
     @Test func predictOneRecordAndAnArray() async throws {
         let f = ServingFixture()
-        let app = try await app(f)
-        try await app.application.test(.router) { client in
+        let configuration = try await prepare(f)
+        try await LiveServer.with(f, configuration: configuration) { app, client in
             try await client.execute(uri: "/predict/iris", method: .post, headers: Self.jsonHeaders, body: ByteBuffer(string: Self.virginica)) { r in
                 #expect(r.status == .ok)
                 #expect(r.headers[HTTPField.Name("x-flywheel-version")!] == "iris/1")
@@ -77,8 +75,8 @@ import Testing
     ])
     func badBodiesGet400NamingTheProblem(_ body: String, _ status: Int, _ message: String) async throws {
         let f = ServingFixture()
-        let app = try await app(f)
-        try await app.application.test(.router) { client in
+        let configuration = try await prepare(f)
+        try await LiveServer.with(f, configuration: configuration) { app, client in
             try await client.execute(uri: "/predict/iris", method: .post, headers: Self.jsonHeaders, body: ByteBuffer(string: body)) { r in
                 #expect(Int(r.status.code) == status)
                 let e = try Self.json(r.body)
@@ -91,8 +89,8 @@ import Testing
 
     @Test func sizeTypeAndNameErrors() async throws {
         let f = ServingFixture()
-        let app = try await app(f, maxBody: 200)
-        try await app.application.test(.router) { client in
+        let configuration = try await prepare(f, maxBody: 200)
+        try await LiveServer.with(f, configuration: configuration) { app, client in
             let big = "[" + Array(repeating: Self.setosa, count: 20).joined(separator: ",") + "]"
             try await client.execute(uri: "/predict/iris", method: .post, headers: Self.jsonHeaders, body: ByteBuffer(string: big)) { r in
                 #expect(r.status == .contentTooLarge)
@@ -114,8 +112,8 @@ import Testing
 
     @Test func openInferenceProtocol() async throws {
         let f = ServingFixture()
-        let app = try await app(f)
-        try await app.application.test(.router) { client in
+        let configuration = try await prepare(f)
+        try await LiveServer.with(f, configuration: configuration) { app, client in
             try await client.execute(uri: "/v2/health/live", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v2/health/ready", method: .get) { r in
                 #expect(r.status == .ok)
@@ -191,7 +189,7 @@ import Testing
         try await f.deploy("deployment: other\nroutes: [iris@nowhere]\n")
         await app.runtime.refresh()
         #expect(!app.runtime.isReady)
-        try await app.application.test(.router) { client in
+        try await LiveServer.with(f) { _, client in
             try await client.execute(uri: "/v2/health/ready", method: .get) { #expect($0.status == .serviceUnavailable) }
             try await client.execute(uri: "/predict/other", method: .post, headers: Self.jsonHeaders, body: ByteBuffer(string: Self.setosa)) { r in
                 #expect(r.status == .serviceUnavailable)
@@ -203,8 +201,8 @@ import Testing
 
     @Test func metricsCountRequestsAndClasses() async throws {
         let f = ServingFixture()
-        let app = try await app(f)
-        try await app.application.test(.router) { client in
+        let configuration = try await prepare(f)
+        try await LiveServer.with(f, configuration: configuration) { app, client in
             for _ in 0..<3 {
                 try await client.execute(uri: "/predict/iris", method: .post, headers: Self.jsonHeaders, body: ByteBuffer(string: Self.virginica)) { _ in }
             }
@@ -223,9 +221,9 @@ import Testing
 
     @Test func feedbackJoinsTheLogAndTheAPIMovesAliases() async throws {
         let f = ServingFixture()
-        let app = try await app(f)
+        let configuration = try await prepare(f)
         try await f.register("iris")
-        try await app.application.test(.router) { client in
+        try await LiveServer.with(f, configuration: configuration) { app, client in
             try await client.execute(
                 uri: "/predict/iris", method: .post, headers: [.contentType: "application/json", .init("x-request-id")!: "fb-1"],
                 body: ByteBuffer(string: Self.virginica)) { #expect($0.status == .ok) }

@@ -1,0 +1,155 @@
+import Foundation
+
+/// The drift measures, each defined as the reference implementation defines it (scipy for the
+/// tests and distances, Evidently for binning and PSI, TFDV for L-infinity); the cases in
+/// Tests/FlywheelMonitoringTests/Fixtures/drift-vectors.json pin them down.
+public enum DriftStatistics {
+    /// Population Stability Index, Σ (c − r) · ln(c / r), on shares with empty bins filled.
+    public static func psi(_ b: Binning) -> Double {
+        let r = Binning.filled(b.referenceShares), c = Binning.filled(b.currentShares)
+        return zip(r, c).reduce(0) { $0 + ($1.1 - $1.0) * log($1.1 / $1.0) }
+    }
+
+    /// Kullback–Leibler divergence KL(reference ‖ current) on filled shares, renormalised first
+    /// (as `scipy.stats.entropy(ref, cur)` does).
+    public static func kl(_ b: Binning) -> Double {
+        let r = normalised(Binning.filled(b.referenceShares)), c = normalised(Binning.filled(b.currentShares))
+        return zip(r, c).reduce(0) { $0 + relativeEntropy($1.0, $1.1) }
+    }
+
+    /// Jensen–Shannon distance (natural log): √((KL(p‖m) + KL(q‖m)) / 2), m the mean, on unfilled shares.
+    public static func jensenShannon(_ b: Binning) -> Double {
+        jensenShannonDivergence(b).squareRoot()
+    }
+
+    /// The Jensen–Shannon divergence in bits (range 0…1), as TFDV and Vertex AI report it.
+    public static func jensenShannonBase2(_ b: Binning) -> Double {
+        jensenShannonDivergence(b) / log(2)
+    }
+
+    static func jensenShannonDivergence(_ b: Binning) -> Double {
+        let p = normalised(b.referenceShares), q = normalised(b.currentShares)
+        var sum = 0.0
+        for (x, y) in zip(p, q) {
+            let m = (x + y) / 2
+            sum += relativeEntropy(x, m) + relativeEntropy(y, m)
+        }
+        return max(0, sum / 2)
+    }
+
+    /// Hellinger distance, √(Σ (√p − √q)²) / √2, on unfilled shares.
+    public static func hellinger(_ b: Binning) -> Double {
+        let p = b.referenceShares, q = b.currentShares
+        return zip(p, q).reduce(0) { $0 + ($1.0.squareRoot() - $1.1.squareRoot()) * ($1.0.squareRoot() - $1.1.squareRoot()) }.squareRoot()
+            / 2.0.squareRoot()
+    }
+
+    /// Hellinger distance for a numeric column as Evidently computes it: Sturges' rule applied to
+    /// the number of *distinct* values (not rows) over the range of both samples, then
+    /// √(1 − Σ √(p·q)). Both arrays sorted and finite; `distinct` counts values of both together.
+    public static func hellingerNumeric(sortedReference r: [Double], sortedCurrent c: [Double], distinct: Int) -> Double {
+        let b = Binning.sturges(reference: r, current: c, binCountFor: distinct)
+        let bc = zip(b.referenceShares, b.currentShares).reduce(0) { $0 + ($1.0 * $1.1).squareRoot() }
+        return (1 - min(max(bc, 0), 1)).squareRoot()
+    }
+
+    /// The largest difference between a category's share in the two samples (L-infinity).
+    public static func lInfinity(_ b: Binning) -> Double {
+        zip(b.referenceShares, b.currentShares).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    }
+
+    /// Pearson's chi-square of current counts against the reference proportions, as Evidently
+    /// tests it: expected = reference count × n_cur / n_ref; a category the reference never saw
+    /// makes the statistic infinite and p = 0. Degrees of freedom: categories − 1.
+    public static func chiSquare(_ b: Binning) -> (statistic: Double, pvalue: Double) {
+        let nRef = Double(b.referenceCounts.reduce(0, +)), nCur = Double(b.currentCounts.reduce(0, +))
+        var stat = 0.0
+        for (r, c) in zip(b.referenceCounts, b.currentCounts) {
+            let expected = Double(r) * nCur / nRef
+            let diff = Double(c) - expected
+            if expected == 0 {
+                if c > 0 { stat = .infinity }
+            } else {
+                stat += diff * diff / expected
+            }
+        }
+        let dof = Double(max(1, b.referenceCounts.count - 1))
+        return (stat, SpecialFunctions.chiSquareSF(stat, dof: dof))
+    }
+
+    /// The two-proportion z-test on a two-category column: z from the pooled proportion,
+    /// two-sided p = 2·P(Z > |z|).
+    public static func zTest(_ b: Binning) -> (statistic: Double, pvalue: Double) {
+        guard b.referenceCounts.count == 2 else { return (0, 1) }
+        let n1 = Double(b.referenceCounts.reduce(0, +)), n2 = Double(b.currentCounts.reduce(0, +))
+        let p1 = Double(b.referenceCounts[0]) / n1, p2 = Double(b.currentCounts[0]) / n2
+        let pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+        let se = (pooled * (1 - pooled) * (1 / n1 + 1 / n2)).squareRoot()
+        guard se > 0 else { return (0, 1) }
+        let z = (p1 - p2) / se
+        return (z, 2 * SpecialFunctions.normalSF(abs(z)))
+    }
+
+    /// Wasserstein-1 distance between two samples (sorted ascending, finite): ∫ |F_r − F_c| dx.
+    public static func wasserstein(sortedReference r: [Double], sortedCurrent c: [Double]) -> Double {
+        let nr = Double(r.count), nc = Double(c.count)
+        var i = 0, j = 0
+        var total = 0.0
+        var previous = min(r[0], c[0])
+        // Walk the pooled values in order; between consecutive ones the CDFs are constant.
+        while i < r.count || j < c.count {
+            let x: Double
+            if j >= c.count || (i < r.count && r[i] <= c[j]) { x = r[i] } else { x = c[j] }
+            total += abs(Double(i) / nr - Double(j) / nc) * (x - previous)
+            while i < r.count, r[i] == x { i += 1 }
+            while j < c.count, c[j] == x { j += 1 }
+            previous = x
+        }
+        return total
+    }
+
+    /// PSI over the reference's deciles (linear quantiles at 0.1…0.9; a value on an edge falls in
+    /// the upper bin), the credit-risk convention; empty bins filled as for `psi`.
+    public static func psiOnReferenceDeciles(sortedReference r: [Double], sortedCurrent c: [Double]) -> (edges: [Double], psi: Double) {
+        let edges = (1...9).map { quantile(sorted: r, Double($0) / 10) }
+        func counts(_ values: [Double]) -> [Int] {
+            var out = [Int](repeating: 0, count: 10)
+            var k = 0
+            for v in values {  // sorted: walk the edges once
+                while k < 9, v >= edges[k] { k += 1 }
+                out[k] += 1
+            }
+            return out
+        }
+        let b = Binning(edges: nil, labels: [], referenceCounts: counts(r), currentCounts: counts(c))
+        return (edges, psi(b))
+    }
+
+    /// numpy's default (linear) quantile of a sorted sample.
+    public static func quantile(sorted x: [Double], _ q: Double) -> Double {
+        let h = Double(x.count - 1) * q
+        let lo = Int(h.rounded(.down))
+        let hi = min(lo + 1, x.count - 1)
+        return x[lo] + (h - Double(lo)) * (x[hi] - x[lo])
+    }
+
+    /// Mean and population standard deviation.
+    public static func meanAndStd(_ x: [Double]) -> (mean: Double, std: Double) {
+        let n = Double(x.count)
+        let mean = x.reduce(0, +) / n
+        let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
+        return (mean, variance.squareRoot())
+    }
+
+    static func normalised(_ x: [Double]) -> [Double] {
+        let s = x.reduce(0, +)
+        return s > 0 ? x.map { $0 / s } : x
+    }
+
+    /// x · ln(x / y), with 0 · ln 0 = 0 (scipy's `rel_entr`).
+    static func relativeEntropy(_ x: Double, _ y: Double) -> Double {
+        if x == 0 { return 0 }
+        if y == 0 { return .infinity }
+        return x * log(x / y)
+    }
+}
