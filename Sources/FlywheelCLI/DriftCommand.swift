@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlywheelCore
 import FlywheelData
+import FlywheelLearn
 import FlywheelMonitoring
 import Foundation
 
@@ -20,8 +21,10 @@ struct DriftCommand: AsyncParsableCommand {
             numeric on one side and categorical on the other gets a status instead of a score.
             Methods: \(DriftMethod.allCases.map(\.rawValue).joined(separator: ", ")).
             """))
-    @Argument(help: "The reference data (CSV or JSON Lines), e.g. the training set.") var reference: String
-    @Argument(help: "The current data to compare with it.") var current: String
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "REF CUR: the reference data (CSV or JSON Lines, e.g. the training set) and the current data; with --model, CUR only.")
+    var files: [String] = []
+    @Option(help: "Use this model's training profile as the reference (a .fwm file, NAME@ALIAS or NAME/VERSION).") var model: String?
     @Option(help: "auto, or one method for every column.") var method = "auto"
     @Option(name: .customLong("column-method"), help: ArgumentHelp("A method for one column (repeatable).", valueName: "column=method"))
     var columnMethods: [String] = []
@@ -59,19 +62,42 @@ struct DriftCommand: AsyncParsableCommand {
         return o
     }
 
-    func validate() throws { _ = try options() }
+    func validate() throws {
+        _ = try options()
+        if model != nil {
+            guard files.count == 1 else { throw ValidationError("with --model, give one file: the current data") }
+        } else {
+            guard files.count == 2 else { throw ValidationError("give two files, REF and CUR (or --model M and CUR)") }
+        }
+    }
 
     func run() async throws {
         let options = try options()
-        let ref = try DataFile.read(reference), cur = try DataFile.read(current)
+        let current = files[files.count - 1]
+        let cur = try DataFile.read(current)
         let names = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        if let names {
-            for n in names where ref.column(named: n) == nil && cur.column(named: n) == nil {
+        let report: DriftReport
+        let title: String
+        if let model {
+            let bundle = try await ModelFile.bundle(model, global: global)
+            let profile = bundle.profile
+            let known = profile.columns.map(\.name)
+            for n in names ?? [] where !known.contains(n) && cur.column(named: n) == nil {
+                throw FlywheelError.invalidArgument("--columns: '\(n)' is in neither the training profile nor the file (profile: \(known.joined(separator: ", ")))")
+            }
+            // By default the model's inputs: the profile also holds the target, which serving data lacks.
+            let inputs = bundle.signature.map(\.name)
+            report = DriftReport.compare(reference: profile, current: cur, columns: names ?? inputs, options: options)
+            title = "\(model) training data → \(current)"
+        } else {
+            let ref = try DataFile.read(files[0])
+            for n in names ?? [] where ref.column(named: n) == nil && cur.column(named: n) == nil {
                 throw FlywheelError.invalidArgument("--columns: '\(n)' is in neither file (columns: \(ref.columnNames.joined(separator: ", ")))")
             }
+            report = DriftReport.compare(reference: ref, current: cur, columns: names, options: options)
+            title = "\(files[0]) → \(current)"
         }
-        let report = DriftReport.compare(reference: ref, current: cur, columns: names, options: options)
-        if let html { try DriftHTML.write(report, title: "\(reference) → \(current)", to: URL(fileURLWithPath: html)) }
+        if let html { try DriftHTML.write(report, title: title, to: URL(fileURLWithPath: html)) }
         if json { return try Output.json(report) }
         Output.table(["COLUMN", "TYPE", "METHOD", "SCORE", "THRESHOLD", "DRIFT", "STATUS"], report.columns.map { c in
             [c.column, c.kind, c.result?.method.rawValue ?? "-", c.result.map { Output.number($0.score) } ?? "-",

@@ -33,8 +33,15 @@ struct PredictCommand: AsyncParsableCommand {
         for (c, n) in unseen.sorted(by: { $0.key < $1.key }) { Output.note("  \(n) values of '\(c)' were categories unseen in training (encoded as missing)") }
     }
 
-    func loadBundle() async throws -> ModelBundle {
-        // A path that exists is a bundle file; otherwise NAME@ALIAS, NAME/VERSION or models:/… names a registered version.
+    func loadBundle() async throws -> ModelBundle { try await ModelFile.bundle(model, global: global) }
+
+}
+
+/// Opens a model bundle named on the command line: a path to a `.fwm` file, or a registered
+/// version as NAME@ALIAS, NAME/VERSION or models:/….
+enum ModelFile {
+    static func bundle(_ model: String, global: GlobalOptions) async throws -> ModelBundle {
+        // A path that exists is a bundle file; otherwise a registry reference.
         if model.hasPrefix("models:/") || (!FileManager.default.fileExists(atPath: model) && (try? ModelURI(parsing: model)) != nil) {
             let ws = try global.open()
             let v = try await ws.registry.resolve(model)

@@ -48,4 +48,31 @@ import Testing
         let ragged = try cli.run("drift", "ref.csv", "ragged.csv")
         #expect(!ragged.ok && ragged.stderr.contains("line 3"), "\(ragged.stderr)")
     }
+
+    /// A registered model's training profile is the reference: no training file needed.
+    @Test func aModelsTrainingProfileIsTheReference() throws {
+        let cli = try CLI.workspace()
+        try FileManager.default.copyItem(at: ServingCLITests.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
+        #expect(try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production").ok)
+        let rows = try String(contentsOf: cli.cwd.appendingPathComponent("iris.csv"), encoding: .utf8).split(separator: "\n")
+        // Serving-shaped data: the same rows without the target, then the petals doubled.
+        let header = "sepal_length,sepal_width,petal_length,petal_width"
+        var same = header + "\n", moved = header + "\n"
+        for line in rows.dropFirst() {
+            let f = line.split(separator: ",")
+            same += f.prefix(4).joined(separator: ",") + "\n"
+            moved += "\(f[0]),\(f[1]),\((Double(f[2]) ?? 0) * 2),\((Double(f[3]) ?? 0) * 2)\n"
+        }
+        _ = try cli.write(same, to: "same.csv")
+        _ = try cli.write(moved, to: "moved.csv")
+        let quiet = try #require(try cli.run("drift", "--model", "iris@production", "same.csv", "--json").json() as? [String: Any])
+        #expect((quiet["columns"] as? [[String: Any]])?.map { $0["column"] as? String } == ["sepal_length", "sepal_width", "petal_length", "petal_width"])
+        #expect(quiet["driftedColumns"] as? Int == 0)
+        let loud = try #require(try cli.run("drift", "--model", "iris@production", "moved.csv", "--json").json() as? [String: Any])
+        let drifted = (loud["columns"] as? [[String: Any]])?.filter { ($0["result"] as? [String: Any])?["drifted"] as? Bool == true }.map { $0["column"] as? String }
+        #expect(drifted == ["petal_length", "petal_width"])
+        #expect(loud["datasetDrift"] as? Bool == true)
+        let usage = try cli.run("drift", "--model", "iris@production", "a.csv", "b.csv")
+        #expect(!usage.ok && usage.stderr.contains("with --model, give one file"))
+    }
 }

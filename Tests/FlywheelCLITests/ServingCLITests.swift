@@ -158,4 +158,42 @@ import Testing
         #expect((bad["message"] as? String)?.contains("datatype BYTES does not fit field 'petal_width'") == true)
         kill(server.processIdentifier, SIGTERM)
     }
+
+    /// `labels sample` draws unlabelled predictions stratified by predicted class, and the file
+    /// comes back through `feedback import`.
+    @Test(.timeLimit(.minutes(2))) func labelsSampleRoundTripsThroughFeedback() async throws {
+        let cli = try CLI.workspace()
+        try FileManager.default.copyItem(at: Self.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
+        #expect(try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production").ok)
+        _ = try cli.write("deployment: iris\nroutes: [iris@production]\n", to: "deploy.yaml")
+        #expect(try cli.run("deploy", "apply", "deploy.yaml").ok)
+        let (server, port, _) = try await startServer(cli)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        // 30 setosa-like and 10 virginica-like requests.
+        for i in 0..<40 {
+            let body = i < 30
+                ? #"{"sepal_length":5.0,"sepal_width":3.4,"petal_length":1.5,"petal_width":0.2}"#
+                : #"{"sepal_length":6.7,"sepal_width":3.0,"petal_length":5.2,"petal_width":2.3}"#
+            _ = try await post("http://127.0.0.1:\(port)/predict/iris", body, contentType: "application/json")
+        }
+        kill(server.processIdentifier, SIGTERM)
+        for _ in 0..<200 where server.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        let sample = try cli.run("labels", "sample", "--deployment", "iris", "--since", "1h", "-n", "8", "--out", "to_label.csv")
+        #expect(sample.ok, "\(sample.stderr)")
+        #expect(sample.line.hasSuffix("setosa 6, virginica 2"), "\(sample.line)")
+        let lines = try String(contentsOf: cli.cwd.appendingPathComponent("to_label.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "request_id,index,time,petal_length,petal_width,sepal_length,sepal_width,prediction,label")
+        #expect(lines.count == 9)
+        // The same seed draws the same rows.
+        #expect(try cli.run("labels", "sample", "--deployment", "iris", "-n", "8", "--out", "again.csv").ok)
+        #expect(try String(contentsOf: cli.cwd.appendingPathComponent("again.csv"), encoding: .utf8) == lines.joined(separator: "\n") + "\n")
+        // Fill in the labels (the prediction) and import: all match; a second draw skips them.
+        let labelled = lines.enumerated().map { i, l in i == 0 ? String(l) : String(l) + String(l.split(separator: ",")[7]) }
+        _ = try cli.write(labelled.joined(separator: "\n") + "\n", to: "labelled.csv")
+        #expect(try cli.run("feedback", "import", "labelled.csv").line == "recorded 8 labels; 8 matched a logged prediction")
+        let next = try cli.run("labels", "sample", "--deployment", "iris", "-n", "100", "--out", "next.csv")
+        #expect(next.line.hasPrefix("wrote 32 of 32 predictions"), "\(next.line)")
+        let none = try cli.run("labels", "sample", "--deployment", "other", "--out", "x.csv")
+        #expect(!none.ok && none.stderr.contains("no unlabelled predictions of 'other'"))
+    }
 }

@@ -80,3 +80,29 @@ import Testing
         #expect(c.columns.first?.status == .typeMismatch && c.columns.first?.message?.contains("does not apply") == true)
     }
 }
+
+@Suite struct ProfileReferenceTests {
+    /// A stored training profile stands in for the training data: with an exact sample the
+    /// report is the same as comparing the tables themselves.
+    @Test func aProfileGivesTheSameReportAsItsTable() throws {
+        let ref = try DriftReportTests.table(DriftReportTests.csv(rows: 3000, shift: 0, seed: 11))
+        let cur = try DriftReportTests.table(DriftReportTests.csv(rows: 2000, shift: 0.3, seed: 12, flip: true))
+        var acc = ProfileAccumulator()
+        try acc.add(ref, rowOffset: 0)
+        let profile = acc.finish()
+        var options = DriftOptions()
+        options.allMeasures = true
+        let fromTable = DriftReport.compare(reference: ref, current: cur, options: options)
+        let fromProfile = DriftReport.compare(reference: profile, current: cur, options: options)
+        #expect(fromProfile.columns.map(\.column) == fromTable.columns.map(\.column))
+        for (a, b) in zip(fromProfile.columns, fromTable.columns) {
+            #expect(a.result == b.result, "\(a.column)")
+            for (k, v) in b.scores { #expect(abs((a.scores[k] ?? .nan) - v) <= 1e-12 * max(1, abs(v)), "\(a.column) \(k)") }
+        }
+        #expect(fromProfile.datasetDrift == fromTable.datasetDrift)
+        // A column the profile has but the current data lacks is named as such.
+        let narrower = try DriftReportTests.table("x\n1\n2\n3\n4\n5\n6\n")
+        let partial = DriftReport.compare(reference: profile, current: narrower)
+        #expect(partial.columns.first { $0.column == "y" }?.status == .missingInCurrent)
+    }
+}
