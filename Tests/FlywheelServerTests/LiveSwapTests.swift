@@ -14,6 +14,7 @@ import Testing
 @Suite struct LiveSwapTests {
     final class Flag: Sendable {
         let raised = Atomic<Bool>(false)
+        let answered = Atomic<Int>(0)
     }
 
     struct Outcome: Sendable {
@@ -50,6 +51,7 @@ import Testing
                             do {
                                 let (_, response) = try await session.data(for: req)
                                 let http = response as? HTTPURLResponse
+                                stop.answered.add(1, ordering: .relaxed)
                                 seen.append(Outcome(status: http?.statusCode ?? 0, version: http?.value(forHTTPHeaderField: "x-flywheel-version") ?? "",
                                                     at: .now))
                             } catch {
@@ -59,7 +61,9 @@ import Testing
                         return seen
                     }
                 }
-                try await Task.sleep(for: .milliseconds(500))
+                // Move the alias once the old version has answered a while (bounded: 15 s; the
+                // machine may be busy with other tests, so no fixed delay).
+                for _ in 0..<300 where stop.answered.load(ordering: .relaxed) < 100 { try await Task.sleep(for: .milliseconds(50)) }
                 _ = try await f.registry.setAlias("production", model: "iris", version: v2, by: ServingFixture.who)
                 moved = .now
                 try await Task.sleep(for: .milliseconds(2500))
