@@ -73,13 +73,16 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = try options()
+        let started = Date()
         let current = files[files.count - 1]
         let cur = try DataFile.read(current)
         let names = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let report: DriftReport
         let title: String
+        var readDone = Date()
         if let model {
             let bundle = try await ModelFile.bundle(model, global: global)
+            readDone = Date()
             let profile = bundle.profile
             let known = profile.columns.map(\.name)
             for n in names ?? [] where !known.contains(n) && cur.column(named: n) == nil {
@@ -91,14 +94,31 @@ struct DriftCommand: AsyncParsableCommand {
             title = "\(model) training data → \(current)"
         } else {
             let ref = try DataFile.read(files[0])
+            readDone = Date()
             for n in names ?? [] where ref.column(named: n) == nil && cur.column(named: n) == nil {
                 throw FlywheelError.invalidArgument("--columns: '\(n)' is in neither file (columns: \(ref.columnNames.joined(separator: ", ")))")
             }
             report = DriftReport.compare(reference: ref, current: cur, columns: names, options: options)
             title = "\(files[0]) → \(current)"
         }
+        let compared = Date()
+        let readSeconds = readDone.timeIntervalSince(started), compareSeconds = compared.timeIntervalSince(readDone)
         if let html { try DriftHTML.write(report, title: title, to: URL(fileURLWithPath: html)) }
-        if json { return try Output.json(report) }
+        if json {
+            struct Out: Encodable {
+                var report: DriftReport
+                var readSeconds: Double
+                var compareSeconds: Double
+                func encode(to encoder: any Encoder) throws {
+                    try report.encode(to: encoder)
+                    enum Keys: String, CodingKey { case readSeconds, compareSeconds }
+                    var c = encoder.container(keyedBy: Keys.self)
+                    try c.encode(readSeconds, forKey: .readSeconds)
+                    try c.encode(compareSeconds, forKey: .compareSeconds)
+                }
+            }
+            return try Output.json(Out(report: report, readSeconds: readSeconds, compareSeconds: compareSeconds))
+        }
         Output.table(["COLUMN", "TYPE", "METHOD", "SCORE", "THRESHOLD", "DRIFT", "STATUS"], report.columns.map { c in
             [c.column, c.kind, c.result?.method.rawValue ?? "-", c.result.map { Output.number($0.score) } ?? "-",
              c.result.map { Output.number($0.threshold) } ?? "-", c.result.map { $0.drifted ? "yes" : "no" } ?? "-",
@@ -108,6 +128,7 @@ struct DriftCommand: AsyncParsableCommand {
             "dataset drift: \(report.datasetDrift ? "yes" : "no") (\(report.driftedColumns) of \(report.testedColumns) tested columns drifted, "
                 + "share \(Output.number(report.driftShare)), threshold \(Output.number(report.driftShareThreshold)); "
                 + "\(report.referenceRows) reference rows, \(report.currentRows) current)")
+        Output.note(String(format: "read in %.2f s, compared in %.2f s", readSeconds, compareSeconds))
         if let html { Output.note("wrote \(html)") }
     }
 }

@@ -104,14 +104,19 @@ public enum ColumnDrift {
         switch (reference, current) {
         case (.numeric(let r), .numeric(let c)):
             guard r.count >= options.minimumRows, c.count >= options.minimumRows else { return insufficient(out, options) }
-            let rs = r.sorted(), cs = c.sorted()
-            var distinctRef = 0
-            for (i, v) in rs.enumerated() where i == 0 || v != rs[i - 1] { distinctRef += 1 }
+            let rs = RadixSort.sorted(r), cs = RadixSort.sorted(c)
             let distinct = distinctCount(rs, cs)
-            let binning = Binning.numeric(reference: rs, current: cs, referenceDistinct: distinctRef)
             let chosen = options.columnMethods[name] ?? options.method
                 ?? defaultMethod(numeric: true, referenceRows: r.count, distinctValues: distinct)
             let methods = options.allMeasures ? DriftMethod.allCases : [chosen]
+            // Binning only when a binned measure is asked for (KS and Wasserstein need none).
+            let binned = methods.contains { ![.ks, .wasserstein, .psiDeciles, .hellinger].contains($0) }
+            var binning: Binning?
+            if binned {
+                var distinctRef = 0
+                for (i, v) in rs.enumerated() where i == 0 || v != rs[i - 1] { distinctRef += 1 }
+                binning = Binning.numeric(reference: rs, current: cs, referenceDistinct: distinctRef)
+            }
             for m in methods {
                 if let s = numericScore(m, rs, cs, binning, distinct: distinct) { out.scores[m.rawValue] = s }
             }
@@ -172,7 +177,7 @@ public enum ColumnDrift {
         return n
     }
 
-    static func numericScore(_ m: DriftMethod, _ r: [Double], _ c: [Double], _ b: Binning, distinct: Int) -> Double? {
+    static func numericScore(_ m: DriftMethod, _ r: [Double], _ c: [Double], _ binning: Binning?, distinct: Int) -> Double? {
         switch m {
         case .hellinger: return DriftStatistics.hellingerNumeric(sortedReference: r, sortedCurrent: c, distinct: distinct)
         case .ks: return KolmogorovSmirnov.twoSample(sortedA: r, sortedB: c).pvalue
@@ -183,9 +188,9 @@ public enum ColumnDrift {
         case .psiDeciles: return DriftStatistics.psiOnReferenceDeciles(sortedReference: r, sortedCurrent: c).psi
         case .chisquare, .z, .linf:
             // Per-value bins only (a numeric column with few distinct values).
-            guard b.edges == nil else { return nil }
+            guard let b = binning, b.edges == nil else { return nil }
             return categoricalScore(m, b)
-        default: return categoricalScore(m, b)
+        default: return binning.flatMap { categoricalScore(m, $0) }
         }
     }
 

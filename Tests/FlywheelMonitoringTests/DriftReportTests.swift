@@ -1,6 +1,6 @@
 import FlywheelCore
 import FlywheelData
-import FlywheelMonitoring
+@testable import FlywheelMonitoring
 import Foundation
 import Testing
 
@@ -104,5 +104,17 @@ import Testing
         let narrower = try DriftReportTests.table("x\n1\n2\n3\n4\n5\n6\n")
         let partial = DriftReport.compare(reference: profile, current: narrower)
         #expect(partial.columns.first { $0.column == "y" }?.status == .missingInCurrent)
+    }
+}
+
+@Suite struct RadixSortTests {
+    @Test func sortsLikeTheStandardLibrary() {
+        var g = SeededRandom(seed: 3)
+        var values: [Double] = (0..<50_000).map { _ in Double(bitPattern: g.next() & 0x7FEF_FFFF_FFFF_FFFF) * (g.next() % 2 == 0 ? 1 : -1) }
+        values += [0, -0.0, 1, -1, 1e-310, -1e-310, .greatestFiniteMagnitude, -.greatestFiniteMagnitude] + (0..<5000).map { Double($0 % 7) }
+        let ours = RadixSort.sorted(values), theirs = values.sorted()
+        #expect(ours.count == theirs.count)
+        #expect(zip(ours, theirs).allSatisfy { $0 == $1 })
+        #expect(RadixSort.sorted([3, 1, 2]) == [1, 2, 3])
     }
 }
