@@ -105,7 +105,9 @@ public enum ColumnDrift {
         case (.numeric(let r), .numeric(let c)):
             guard r.count >= options.minimumRows, c.count >= options.minimumRows else { return insufficient(out, options) }
             let rs = RadixSort.sorted(r), cs = RadixSort.sorted(c)
-            let distinct = distinctCount(rs, cs)
+            // The default choice only asks "more than 5?"; Hellinger needs the exact count.
+            let needsExact = options.allMeasures || options.columnMethods[name] == .hellinger || options.method == .hellinger
+            let distinct = distinctCount(rs, cs, upTo: needsExact ? .max : 6)
             let chosen = options.columnMethods[name] ?? options.method
                 ?? defaultMethod(numeric: true, referenceRows: r.count, distinctValues: distinct)
             let methods = options.allMeasures ? DriftMethod.allCases : [chosen]
@@ -157,7 +159,8 @@ public enum ColumnDrift {
         return out
     }
 
-    static func distinctCount(_ a: [Double], _ b: [Double]) -> Int {
+    /// Distinct values of two sorted arrays together, counting no further than `limit`.
+    static func distinctCount(_ a: [Double], _ b: [Double], upTo limit: Int = .max) -> Int {
         var i = 0, j = 0, n = 0
         var last: Double?
         while i < a.count || j < b.count {
@@ -172,6 +175,7 @@ public enum ColumnDrift {
             if x != last {
                 n += 1
                 last = x
+                if n >= limit { return n }
             }
         }
         return n
