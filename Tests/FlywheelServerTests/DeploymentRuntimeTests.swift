@@ -204,4 +204,32 @@ import Testing
         #expect(!log.offer([r, r], redactor: Redactor(rules: [])))
         #expect(log.counts.queued == 2 && log.counts.dropped == 2)
     }
+
+    /// A regressor answers `value`, equal to its predictor's, with no review flag.
+    @Test func regressorsAnswerValues() async throws {
+        let f = ServingFixture()
+        let (_, bundle) = try await f.register("width", model: "linear_regression", params: [:], target: "petal_width", alias: "production")
+        try await f.deploy("deployment: width\nroutes: [width@production]\nreview_below_confidence: 0.9\n")
+        let rt = runtime(f)
+        await rt.refresh()
+        var a = ServingFixture.setosa, b = ServingFixture.virginica
+        a["petal_width"] = nil
+        b["petal_width"] = nil
+        a["species"] = .string("setosa")
+        b["species"] = .string("virginica")
+        let r = try rt.predict(deployment: "width", records: [a, b], requestID: "reg")
+        let expected = try Predictor(bundle: bundle).predict(records: [a, b].map { rec in
+            rec.mapValues { v -> FeatureValue in
+                switch v {
+                case .number(let d): .number(d)
+                case .string(let s): .string(s)
+                default: .missing
+                }
+            }
+        })
+        #expect(r.answers.map(\.value) == expected.map(\.value))
+        #expect(r.answers.allSatisfy { $0.label == nil && $0.probabilities == nil && !$0.needsReview })
+        #expect(r.answers[1].value ?? 0 > r.answers[0].value ?? 0, "virginica's petals are wider")
+        #expect(r.task == .regression)
+    }
 }
