@@ -63,8 +63,9 @@ LOG=$WORK/drift.log
 META=$WORK/meta.tsv
 : >"$LOG"
 : >"$META"
-say() { printf '== %s\n' "$*" >&2; }
-loud() { printf '\n!! drift.sh: %s\n\n' "$*" >&2; }
+BENCH_NAME=drift.sh
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
 NOTES=()
 note() { NOTES+=("$*"); say "note: $*"; }
@@ -87,27 +88,7 @@ label() {
 
 # ---------------------------------------------------------------------------------------
 # Flywheel: FLYWHEEL_BIN or a release build, then guard on the subcommand.
-FW=
-FW_SKIP=
-if [[ -n ${FLYWHEEL_BIN:-} ]]; then
-    say "1. using $FLYWHEEL_BIN (no build)"
-    FW=$FLYWHEEL_BIN
-    [[ -x $FW ]] || FW_SKIP="FLYWHEEL_BIN=$FW is not an executable"
-else
-    say "1. building flywheel (release, .build-release)"
-    if timeout 3600 swift build -c release --scratch-path .build-release --product flywheel >"$WORK/build.log" 2>&1; then
-        FW=$ROOT/.build-release/release/flywheel
-    else
-        tail -30 "$WORK/build.log" >&2
-        loud "flywheel: the build failed (see $WORK/build.log)"
-        FAILED+=(flywheel-build)
-        FW_SKIP="build failed"
-    fi
-fi
-# An unknown subcommand's --help prints the top-level help and exits 0: look for its USAGE line.
-if [[ -z $FW_SKIP && $("$FW" drift --help 2>&1 || true) != *"USAGE: flywheel drift"* ]]; then
-    FW_SKIP="$FW has no 'drift' subcommand yet"
-fi
+flywheel_binary "$WORK" drift
 [[ -n $FW_SKIP ]] && echo "flywheel: skipped ($FW_SKIP)"
 
 # ---------------------------------------------------------------------------------------
@@ -184,7 +165,7 @@ done
 
 # ---------------------------------------------------------------------------------------
 meta labels "${LABELS[*]}"
-meta machine "$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
+meta machine "$(machine_line)"
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta load_average "start $LOAD_START, end $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
 meta versions "$("$PY" -c 'import sys, evidently, pandas, numpy, scipy; print(f"Python {sys.version.split()[0]}, Evidently {evidently.__version__}, pandas {pandas.__version__}, numpy {numpy.__version__}, scipy {scipy.__version__}")' 2>/dev/null || echo '?')"

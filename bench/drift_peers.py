@@ -342,6 +342,15 @@ def report(resdir, meta_path, out):
             n = len(r["times"])
             return "1" if n == 1 else f"best of {n}"
 
+        def peer_row(tool, res, base):
+            """Appends a peer's row (time, drifted columns, ratio to Flywheel with and without
+            pandas' read) and returns the two ratios."""
+            r = _ratio(res["best"], base)
+            r2 = _ratio(res["best"] + read, base) if read is not None else None
+            cell = f"{_fmt_ratio(r)} ({_fmt_ratio(r2)} with read)" if r is not None else "—"
+            lines.append(f"| {name} | {tool} | {_fmt_s(res['best'])} | {runs_cell(res)} | {drift_cell(res)} | {cell} |")
+            return r, r2
+
         name = f"{_human(rows)}"
         fw_skip = meta.get("flywheel_skipped")
         if fa_ok:
@@ -356,22 +365,14 @@ def report(resdir, meta_path, out):
         else:
             lines.append(f"| {name} | Flywheel `drift --method ks` | skipped | | | |")
         if ev:
-            r = _ratio(ev["best"], fa_best)
-            r2 = _ratio(ev["best"] + read, fa_best) if read is not None else None
-            cell = f"{_fmt_ratio(r)} ({_fmt_ratio(r2)} with read)" if r is not None else "—"
-            lines.append(f"| {name} | Evidently {ev['version']} `DataDriftPreset` ({ev.get('methods')}) | {_fmt_s(ev['best'])} | "
-                         f"{runs_cell(ev)} | {drift_cell(ev)} | {cell} |")
+            r, r2 = peer_row(f"Evidently {ev['version']} `DataDriftPreset` ({ev.get('methods')})", ev, fa_best)
             size["evidently_over_flywheel"] = r
             size["evidently_plus_read_over_flywheel"] = r2
         else:
             why = meta.get(f"evidently_note_{label}") or "not run"
             lines.append(f"| {name} | Evidently `DataDriftPreset` | skipped | | | ({why}) |")
         if sp:
-            r = _ratio(sp["best"], fk_best)
-            r2 = _ratio(sp["best"] + read, fk_best) if read is not None else None
-            cell = f"{_fmt_ratio(r)} ({_fmt_ratio(r2)} with read)" if r is not None else "—"
-            lines.append(f"| {name} | scipy {sp['version']} `ks_2samp` × 20 columns | {_fmt_s(sp['best'])} | "
-                         f"{runs_cell(sp)} | {drift_cell(sp)} | {cell} |")
+            r, r2 = peer_row(f"scipy {sp['version']} `ks_2samp` × 20 columns", sp, fk_best)
             size["scipy_over_flywheel_ks"] = r
             size["scipy_plus_read_over_flywheel_ks"] = r2
         if read is not None:

@@ -76,8 +76,9 @@ META=$OUT/meta.tsv
 : >"$LOG"
 : >"$RAW"
 : >"$META"
-say() { printf '== %s\n' "$*" >&2; }
-loud() { printf '\n!! serving.sh: %s\n\n' "$*" >&2; }
+BENCH_NAME=serving.sh
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/flywheel-serving-bench.XXXXXX")
@@ -208,29 +209,7 @@ FAILED=()
 FW=
 FW_SKIP=
 if [[ " $SERVICES " == *" flywheel "* ]]; then
-    if [[ -n ${FLYWHEEL_BIN:-} ]]; then
-        say "1. using $FLYWHEEL_BIN (no build)"
-        FW=$FLYWHEEL_BIN
-        [[ -x $FW ]] || FW_SKIP="FLYWHEEL_BIN=$FW is not an executable"
-    else
-        say "1. building flywheel (release, .build-release)"
-        if timeout 3600 swift build -c release --scratch-path .build-release --product flywheel >"$OUT/build.log" 2>&1; then
-            FW=$ROOT/.build-release/release/flywheel
-        else
-            tail -30 "$OUT/build.log" >&2
-            loud "flywheel: the build failed (see $OUT/build.log)"
-            FAILED+=(flywheel-build)
-            FW_SKIP="build failed"
-        fi
-    fi
-    if [[ -z $FW_SKIP ]]; then
-        # An unknown subcommand's --help prints the top-level help and exits 0: look for its USAGE line.
-        if [[ $("$FW" server --help 2>&1 || true) != *"USAGE: flywheel server"* ]]; then
-            FW_SKIP="$FW has no 'server' subcommand yet"
-        elif [[ $("$FW" deploy apply --help 2>&1 || true) != *"USAGE: flywheel deploy apply"* ]]; then
-            FW_SKIP="$FW has no 'deploy apply' subcommand yet"
-        fi
-    fi
+    flywheel_binary "$OUT" server "deploy apply"
     [[ -n $FW_SKIP ]] && echo "flywheel: skipped ($FW_SKIP)"
 fi
 
@@ -318,7 +297,7 @@ EOF
 done
 
 # ---------------------------------------------------------------------------------------
-meta machine "$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
+meta machine "$(machine_line)"
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta load_average "start $LOAD_START, end $(cut -d' ' -f1-3 /proc/loadavg)"
 meta measuring_seconds "$((SECONDS - START))"

@@ -20,14 +20,8 @@ public struct DriftReport: Hashable, Codable, Sendable {
         var wanted = names ?? reference.columnNames
         if names == nil { for c in current.columnNames where !wanted.contains(c) { wanted.append(c) } }
         let all = wanted
-        var results = [ColumnDriftResult?](repeating: nil, count: all.count)
-        results.withUnsafeMutableBufferPointer { out in
-            let buffer = UncheckedSendable(out)
-            DispatchQueue.concurrentPerform(iterations: all.count) { i in
-                buffer.value[i] = compareColumn(all[i], reference.column(named: all[i]), current.column(named: all[i]), options)
-            }
-        }
-        return summarize(results.compactMap { $0 }, referenceRows: reference.rowCount, currentRows: current.rowCount, options: options)
+        let results = inParallel(all.count) { i in compareColumn(all[i], reference.column(named: all[i]), current.column(named: all[i]), options) }
+        return summarize(results, referenceRows: reference.rowCount, currentRows: current.rowCount, options: options)
     }
 
     static func compareColumn(_ name: String, _ r: Column?, _ c: Column?, _ options: DriftOptions) -> ColumnDriftResult {
@@ -65,6 +59,16 @@ public struct DriftReport: Hashable, Codable, Sendable {
     }
 }
 
+/// `body(i)` for i in 0..<count, the columns spread over the cores (each column's work is independent).
+func inParallel(_ count: Int, _ body: @Sendable (Int) -> ColumnDriftResult) -> [ColumnDriftResult] {
+    var results = [ColumnDriftResult?](repeating: nil, count: count)
+    results.withUnsafeMutableBufferPointer { out in
+        let buffer = UncheckedSendable(out)
+        DispatchQueue.concurrentPerform(iterations: count) { i in buffer.value[i] = body(i) }
+    }
+    return results.compactMap { $0 }
+}
+
 /// Lets `concurrentPerform` iterations write disjoint slots of one buffer.
 struct UncheckedSendable<T>: @unchecked Sendable {
     var value: T
@@ -78,23 +82,19 @@ extension DriftReport {
     /// categories its counts.
     public static func compare(reference: Profile, current: Table, columns names: [String]? = nil, options: DriftOptions = DriftOptions()) -> DriftReport {
         let wanted = names ?? reference.columns.map(\.name)
-        var results = [ColumnDriftResult?](repeating: nil, count: wanted.count)
-        results.withUnsafeMutableBufferPointer { out in
-            let buffer = UncheckedSendable(out)
-            DispatchQueue.concurrentPerform(iterations: wanted.count) { i in
-                let name = wanted[i]
-                guard let p = reference.columns.first(where: { $0.name == name }), let c = current.column(named: name) else {
-                    buffer.value[i] = compareColumn(name, nil, current.column(named: name), options)
-                    if reference.columns.contains(where: { $0.name == name }) {
-                        buffer.value[i]?.status = .missingInCurrent
-                        buffer.value[i]?.message = "only the reference data has this column"
-                    }
-                    return
+        let results = inParallel(wanted.count) { i in
+            let name = wanted[i]
+            guard let p = reference.column(named: name), let c = current.column(named: name) else {
+                var r = compareColumn(name, nil, current.column(named: name), options)
+                if reference.column(named: name) != nil {
+                    r.status = .missingInCurrent
+                    r.message = "only the reference data has this column"
                 }
-                buffer.value[i] = ColumnDrift.compare(name, reference: sample(p), current: sample(c), options: options)
+                return r
             }
+            return ColumnDrift.compare(name, reference: sample(p), current: sample(c), options: options)
         }
-        return summarize(results.compactMap { $0 }, referenceRows: reference.rows, currentRows: current.rowCount, options: options)
+        return summarize(results, referenceRows: reference.rows, currentRows: current.rowCount, options: options)
     }
 
     /// A profile column as a drift sample.

@@ -24,9 +24,10 @@ struct PredictController<Context: RequestContext> {
         do {
             let body = try await JSONBody.json(&request, limit: maxBodyBytes)
             let (records, single) = try RecordDecoder.parseBody(body)
-            let sticky = runtime.plan(deployment)?.spec.stickyHeader.flatMap { HTTPField.Name($0) }.flatMap { request.headers[$0] }
+            let headers = request.headers
             let result = try runtime.predict(
-                deployment: deployment, records: records, stickyKey: sticky, requestID: JSONBody.requestID(request))
+                deployment: deployment, records: records, header: { HTTPField.Name($0).flatMap { headers[$0] } },
+                requestID: JSONBody.requestID(request))
             let response = Self.encode(result, single: single)
             record(deployment, version: String(result.version), status: 200, started)
             for a in result.answers { if let l = a.label { metrics.predicted(deployment: deployment, version: String(result.version), label: l) } }

@@ -41,13 +41,15 @@ public struct PredictionResult: Sendable {
 
 extension DeploymentRuntime {
     /// Answers `records` (JSON objects, field → value) through `deployment`'s routes.
+    /// `header` gives a request header's value by name, for a deployment with a sticky header
+    /// (`stickyKey`, when given, is used instead).
     ///
     /// Bad records throw `invalid_argument` naming the record and field. A routed version that
     /// is not loaded or fails, or misses the deadline, hands over to the fallback when there is
     /// one. Logging and shadows happen after the answer, off the caller's path.
     public func predict(
-        deployment: String, records raw: [[String: JSONValue]], stickyKey: String? = nil, requestID: String,
-        pinnedVersion: Int? = nil
+        deployment: String, records raw: [[String: JSONValue]], stickyKey: String? = nil, header: (String) -> String? = { _ in nil },
+        requestID: String, pinnedVersion: Int? = nil
     ) throws -> PredictionResult {
         guard let plan = plan(deployment) else {
             if let p = problems[deployment] { throw FlywheelError(.unavailable, "deployment '\(deployment)' cannot serve: \(p)") }
@@ -66,7 +68,7 @@ extension DeploymentRuntime {
             }
             (model, decoder) = hit
         } else {
-            let route = plan.routes[plan.chooseRoute(stickyKey: stickyKey)]
+            let route = plan.routes[plan.chooseRoute(stickyKey: stickyKey ?? plan.spec.stickyHeader.flatMap(header))]
             (model, decoder, routeProblem) = (route.model, route.decoder, route.problem)
         }
 
@@ -137,7 +139,7 @@ extension DeploymentRuntime {
                 requestID: result.requestID, index: i, time: now, deployment: result.deployment, model: result.model,
                 version: result.version, features: r, output: result.answers[i].json, latencyMicros: latencyMicros)
         }
-        let redactor = Redactor(rules: plan.spec.log.redact)
+        let redactor = plan.redactor
         guard !plan.shadows.isEmpty else {
             log?.offer(records, redactor: redactor)
             return

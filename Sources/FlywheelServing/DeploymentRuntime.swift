@@ -34,6 +34,8 @@ public struct ServingPlan: Sendable {
     public let routes: [Route]
     public let shadows: [(reference: String, model: LoadedModel, decoder: RecordDecoder)]
     public let fallbackModel: (model: LoadedModel, decoder: RecordDecoder)?
+    /// The log's redaction rules, built once per plan rather than per request.
+    public let redactor: Redactor
     /// Route i takes shares in [cumulative[i-1], cumulative[i]) of the total weight.
     let cumulative: [Double]
 
@@ -197,7 +199,9 @@ public final class DeploymentRuntime: Service, Sendable {
             total += r.weight
             cumulative.append(total)
         }
-        return ServingPlan(spec: spec, revision: revision, routes: routes, shadows: shadows, fallbackModel: fallback, cumulative: cumulative)
+        return ServingPlan(
+            spec: spec, revision: revision, routes: routes, shadows: shadows, fallbackModel: fallback, redactor: Redactor(rules: spec.log.redact),
+            cumulative: cumulative)
     }
 
     /// The loaded version a reference points at now, loading it if needed.

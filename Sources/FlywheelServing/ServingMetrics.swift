@@ -24,34 +24,27 @@ public final class ServingMetrics: Sendable {
         return k
     }
 
-    func counter(_ label: String, _ dims: [(String, String)]) -> any CounterHandler {
+    /// The handler for `label` with `dims` from `cache`, made by `make` the first time.
+    private func handler<H>(_ cache: borrowing Mutex<[String: H]>, _ label: String, _ dims: [(String, String)], _ make: () -> H) -> H {
         let k = Self.key(label, dims)
-        return counters.withLock { c in
+        return cache.withLock { c in
             if let h = c[k] { return h }
-            let h = factory.makeCounter(label: label, dimensions: dims)
+            let h = make()
             c[k] = h
             return h
         }
     }
 
+    func counter(_ label: String, _ dims: [(String, String)]) -> any CounterHandler {
+        handler(counters, label, dims) { factory.makeCounter(label: label, dimensions: dims) }
+    }
+
     func timer(_ label: String, _ dims: [(String, String)]) -> any TimerHandler {
-        let k = Self.key(label, dims)
-        return timers.withLock { t in
-            if let h = t[k] { return h }
-            let h = factory.makeTimer(label: label, dimensions: dims)
-            t[k] = h
-            return h
-        }
+        handler(timers, label, dims) { factory.makeTimer(label: label, dimensions: dims) }
     }
 
     func meter(_ label: String, _ dims: [(String, String)]) -> any MeterHandler {
-        let k = Self.key(label, dims)
-        return meters.withLock { m in
-            if let h = m[k] { return h }
-            let h = factory.makeMeter(label: label, dimensions: dims)
-            m[k] = h
-            return h
-        }
+        handler(meters, label, dims) { factory.makeMeter(label: label, dimensions: dims) }
     }
 
     /// One answered request: counted by deployment, version and HTTP status, its latency kept.

@@ -51,9 +51,7 @@ import Testing
 
     /// A registered model's training profile is the reference: no training file needed.
     @Test func aModelsTrainingProfileIsTheReference() throws {
-        let cli = try CLI.workspace()
-        try FileManager.default.copyItem(at: ServingCLITests.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
-        #expect(try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production").ok)
+        let cli = try ServingCLITests.irisWorkspace(deployed: false)
         let rows = try String(contentsOf: cli.cwd.appendingPathComponent("iris.csv"), encoding: .utf8).split(separator: "\n")
         // Serving-shaped data: the same rows without the target, then the petals doubled.
         let header = "sepal_length,sepal_width,petal_length,petal_width"

@@ -9,6 +9,21 @@ import Testing
 @Suite struct ServingCLITests {
     static let iris = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/iris/data/iris.csv")
 
+    /// A workspace holding iris.csv with a forest trained on it registered as iris@production,
+    /// and, if `deployed`, the deployment `iris` serving it.
+    static func irisWorkspace(deployed: Bool) throws -> CLI {
+        let cli = try CLI.workspace()
+        try FileManager.default.copyItem(at: iris, to: cli.cwd.appendingPathComponent("iris.csv"))
+        let train = try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production")
+        guard train.ok else { throw CLI.CLIError(message: "train failed: \(train.stderr)") }
+        if deployed {
+            _ = try cli.write("deployment: iris\nroutes: [iris@production]\n", to: "deploy.yaml")
+            let apply = try cli.run("deploy", "apply", "deploy.yaml")
+            guard apply.ok else { throw CLI.CLIError(message: "deploy apply failed: \(apply.stderr)") }
+        }
+        return cli
+    }
+
     /// Starts `flywheel server --port 0` and returns it with its port, read from its first line (bounded wait).
     func startServer(_ cli: CLI) async throws -> (Process, Int, URL) {
         let out = cli.cwd.appendingPathComponent("server.out")
@@ -94,9 +109,7 @@ import Testing
     }
 
     @Test func deployCommandsCheckBeforeTheyApply() throws {
-        let cli = try CLI.workspace()
-        try FileManager.default.copyItem(at: Self.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
-        #expect(try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production").ok)
+        let cli = try Self.irisWorkspace(deployed: false)
         _ = try cli.write("deployment: iris\nroutes:\n  - {model: iris@production, wieght: 5}\nlog: {sample_rate: 3}\n", to: "bad.yaml")
         let bad = try cli.run("deploy", "apply", "bad.yaml")
         #expect(!bad.ok)
@@ -121,11 +134,7 @@ import Testing
 
     /// The Open Inference Protocol through its reference client (tritonclient's HTTP client).
     @Test(.timeLimit(.minutes(2))) func openInferenceProtocolWithTheRealClient() async throws {
-        let cli = try CLI.workspace()
-        try FileManager.default.copyItem(at: Self.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
-        #expect(try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production").ok)
-        _ = try cli.write("deployment: iris\nroutes: [iris@production]\n", to: "deploy.yaml")
-        #expect(try cli.run("deploy", "apply", "deploy.yaml").ok)
+        let cli = try Self.irisWorkspace(deployed: true)
         let (server, port, _) = try await startServer(cli)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -162,11 +171,7 @@ import Testing
     /// `labels sample` draws unlabelled predictions stratified by predicted class, and the file
     /// comes back through `feedback import`.
     @Test(.timeLimit(.minutes(2))) func labelsSampleRoundTripsThroughFeedback() async throws {
-        let cli = try CLI.workspace()
-        try FileManager.default.copyItem(at: Self.iris, to: cli.cwd.appendingPathComponent("iris.csv"))
-        #expect(try cli.run("train", "--data", "iris.csv", "--target", "species", "--register", "iris", "--alias", "production").ok)
-        _ = try cli.write("deployment: iris\nroutes: [iris@production]\n", to: "deploy.yaml")
-        #expect(try cli.run("deploy", "apply", "deploy.yaml").ok)
+        let cli = try Self.irisWorkspace(deployed: true)
         let (server, port, _) = try await startServer(cli)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         // 30 setosa-like and 10 virginica-like requests.

@@ -273,4 +273,34 @@ import Testing
             }
         }
     }
+
+    /// The sticky header picks the route: one caller always meets one version, and callers spread over both.
+    @Test func stickyHeaderKeepsACallerOnOneVersion() async throws {
+        let f = ServingFixture()
+        try await f.register("iris", alias: "production")
+        try await f.register("iris", alias: "staging")
+        try await f.deploy("""
+            deployment: iris
+            routes: [{model: iris@production, weight: 50}, {model: iris@staging, weight: 50}]
+            sticky: {header: x-user-id}
+            """)
+        try await LiveServer.with(f) { _, client in
+            var seen: Set<String> = []
+            for user in 0..<20 {
+                var versions: Set<String> = []
+                for _ in 0..<3 {
+                    try await client.execute(
+                        uri: "/predict/iris", method: .post, headers: [.contentType: "application/json", HTTPField.Name("x-user-id")!: "user-\(user)"],
+                        body: ByteBuffer(string: Self.setosa)
+                    ) { r in
+                        #expect(r.status == .ok)
+                        versions.insert(r.headers[HTTPField.Name("x-flywheel-version")!] ?? "")
+                    }
+                }
+                #expect(versions.count == 1, "user-\(user) met \(versions)")
+                seen.formUnion(versions)
+            }
+            #expect(seen == ["iris/1", "iris/2"])
+        }
+    }
 }
