@@ -104,7 +104,10 @@ let package = Package(
         ),
         .target(
             name: "FlywheelMonitoring",
-            dependencies: ["FlywheelCore", "FlywheelData", "FlywheelRegistry"],
+            dependencies: [
+                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelYAML",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -166,7 +169,12 @@ let package = Package(
         ),
         .testTarget(
             name: "FlywheelMonitoringTests",
-            dependencies: ["FlywheelCore", "FlywheelData", "FlywheelMonitoring"],
+            dependencies: [
+                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelMonitoring", "FlywheelStore", "FlywheelTesting",
+                "FlywheelYAML",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -1,12 +1,13 @@
 import ArgumentParser
 import FlywheelCore
+import FlywheelMonitoring
 import FlywheelPipelines
 import Foundation
 
 struct SchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scheduler",
-        abstract: "Start pipeline runs on their cron schedules, when watched files change, and on events.",
+        abstract: "Start pipeline runs on their cron schedules, when watched files change, and on events; check monitors every period.",
         discussion: prose("""
             Watches the given pipeline specs (default: every *.yaml in the workspace folder and in
             pipelines/ that declares 'pipeline:' with a schedule or an 'on:' trigger). A
@@ -15,8 +16,10 @@ struct SchedulerCommand: AsyncParsableCommand {
             the path); 'on: [{event: NAME}]' starts one for each event submitted with
             'flywheel events submit NAME'. Each fire time, file version and event starts exactly
             one run, even with several schedulers on one workspace. 'catch_up: once' in a spec
-            runs once at start-up if fire times were missed while no scheduler ran. Ctrl-C or
-            SIGTERM stops watching and lets running pipelines finish.
+            runs once at start-up if fire times were missed while no scheduler ran. Applied
+            monitors with 'every: P' are checked once per period (windows end at multiples of P
+            since the epoch, UTC), their alerts evaluated and actions run. Ctrl-C or SIGTERM
+            stops watching and lets running pipelines and checks finish.
             """))
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Pipeline specs to watch.") var files: [String] = []
@@ -30,9 +33,12 @@ struct SchedulerCommand: AsyncParsableCommand {
         }
         let ws = try global.open()
         let specs = try loadSpecs(root: ws.root)
-        guard !specs.isEmpty else {
-            throw FlywheelError.notFound("no pipeline with a schedule or an 'on:' trigger to watch (give spec files as arguments)")
+        let monitors = try await ws.store.listMonitors().compactMap { MonitorSpec.parse($0.spec).spec }.filter { $0.every != nil }
+        guard !specs.isEmpty || !monitors.isEmpty else {
+            throw FlywheelError.notFound(
+                "no pipeline with a schedule or an 'on:' trigger, and no monitor with 'every:', to watch (give spec files as arguments)")
         }
+        for m in monitors { Output.line("watching monitor \(m.name): \(MonitorFiles.summary(m))") }
         for (path, s) in specs {
             let what = ([s.schedule.map { "schedule \($0)" }].compactMap { $0 } + s.triggers.map {
                 switch $0 {
@@ -43,6 +49,9 @@ struct SchedulerCommand: AsyncParsableCommand {
             Output.line("watching \(s.name) (\(path)): \(what)")
         }
         let scheduler = try Scheduler(pipelines: specs.map(\.1), store: ws.store, workspaceRoot: ws.root)
+        let monitorSchedule = MonitorSchedule(store: ws.store)
+        let monitorService = MonitorService(store: ws.store, blobs: ws.blobs, hooks: WorkspaceAlertHooks(ws: ws))
+        var reportedSkips: Set<String> = []
         let executor = PipelineExecutor(store: ws.store, blobs: ws.blobs, workspaceRoot: ws.root)
         let byName = Dictionary(specs.map { ($0.1.name, $0) }, uniquingKeysWith: { a, _ in a })
         let stop = StopFlag()
@@ -70,6 +79,23 @@ struct SchedulerCommand: AsyncParsableCommand {
                 } catch {
                     Output.note("error: \((error as? FlywheelError)?.message ?? "\(error)")")
                 }
+                do {
+                    // Monitors are read from the store each time, so one applied later is picked up.
+                    let (due, skipped) = try await monitorSchedule.due(at: Timestamp(Date()))
+                    for s in skipped where reportedSkips.insert(s).inserted { Output.note("skipping monitor \(s)") }
+                    for (spec, end) in due {
+                        group.addTask {
+                            do {
+                                let outcome = try await monitorService.run(spec, at: end)
+                                MonitorFiles.print(outcome)
+                            } catch {
+                                Output.note("error: monitor \(spec.name): \((error as? FlywheelError)?.message ?? "\(error)")")
+                            }
+                        }
+                    }
+                } catch {
+                    Output.note("error: monitors: \((error as? FlywheelError)?.message ?? "\(error)")")
+                }
                 if once { break }
                 // Sleep in short slices so a stop request is noticed quickly.
                 let end = Date().addingTimeInterval(seconds)
@@ -82,6 +108,14 @@ struct SchedulerCommand: AsyncParsableCommand {
     /// The specs named, or every watchable spec in the workspace folder and pipelines/.
     func loadSpecs(root: URL) throws -> [(String, PipelineSpec)] {
         if !files.isEmpty { return try files.map { ($0, try SpecFile.checked($0)) } }
+        return PipelineFiles.discover(root: root).filter { $0.1.schedule != nil || !$0.1.triggers.isEmpty }
+    }
+}
+
+/// The pipeline specs a workspace holds: every *.yaml in its folder and in pipelines/ that
+/// declares 'pipeline:' and checks clean (one that does not is reported and skipped).
+enum PipelineFiles {
+    static func discover(root: URL) -> [(String, PipelineSpec)] {
         var out: [(String, PipelineSpec)] = []
         for dir in [root, root.appendingPathComponent("pipelines")] {
             for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
@@ -95,10 +129,18 @@ struct SchedulerCommand: AsyncParsableCommand {
                     }
                     continue
                 }
-                if spec.schedule != nil || !spec.triggers.isEmpty { out.append((path, spec)) }
+                out.append((path, spec))
             }
         }
         return out
+    }
+
+    /// The spec declaring `pipeline: NAME`, or an error naming the places looked in.
+    static func named(_ name: String, root: URL) throws -> (String, PipelineSpec) {
+        guard let found = discover(root: root).first(where: { $0.1.name == name }) else {
+            throw FlywheelError.notFound("no pipeline named '\(name)' in \(root.path) or its pipelines/ folder (a *.yaml with 'pipeline: \(name)')")
+        }
+        return found
     }
 }
 

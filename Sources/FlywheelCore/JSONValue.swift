@@ -40,4 +40,10 @@ public enum JSONValue: Hashable, Codable, Sendable {
         if case .object(let o) = self { return o[key] }
         return nil
     }
+
+    /// The number this value holds, nil for anything else.
+    public var numberValue: Double? {
+        if case .number(let d) = self { return d }
+        return nil
+    }
 }

@@ -110,4 +110,31 @@ public protocol MetadataStore: Sendable {
     /// Stores feedback labels (a later label for the same request and index replaces the earlier);
     /// returns how many named a logged prediction.
     func recordFeedback(_ labels: [FeedbackLabel]) async throws -> Int
+
+    // MARK: Monitors and alerts
+    /// Stores a monitor's spec under its name (replacing an earlier one; `createdAt` is kept).
+    func applyMonitor(name: String, spec: String, actor: String, at time: Timestamp) async throws -> MonitorRecord
+    func monitor(named name: String) async throws -> MonitorRecord?
+    /// Every monitor, by name.
+    func listMonitors() async throws -> [MonitorRecord]
+    /// Removes a monitor (its checks and alerts stay as history); `not_found` when there is none.
+    func deleteMonitor(named name: String) async throws
+    /// Records a check and its results in one transaction; returns it with its id.
+    func recordMonitorCheck(_ check: MonitorCheck) async throws -> MonitorCheck
+    /// A monitor's checks, oldest first: the latest `limit` of them, none before `since`.
+    func monitorChecks(monitor: String, since: Timestamp?, limit: Int) async throws -> [MonitorCheck]
+    /// Inserts an alert (id 0) or updates it; returns it with its id.
+    func saveAlert(_ alert: Alert) async throws -> Alert
+    /// The newest alert for a monitor's rule, whatever its state.
+    func latestAlert(monitor: String, rule: String) async throws -> Alert?
+    /// Alerts, newest first, filtered by monitor and state.
+    func alerts(monitor: String?, state: AlertState?, limit: Int) async throws -> [Alert]
+    func recordAlertAction(_ action: AlertActionRecord) async throws
+    /// An alert's actions, oldest first.
+    func alertActions(alertID: Int64) async throws -> [AlertActionRecord]
+    /// Runs one read-only SQL query over the prediction log (`predictions`: request_id, idx,
+    /// time in ms, deployment, model, version, features and output as JSON text, latency_us) and
+    /// `feedback` (request_id, idx, label as JSON text, time), with `:since` and `:until` (ms)
+    /// bound; returns its rows. Backends without SQL throw `unsupported`.
+    func queryPredictionLog(sql: String, since: Timestamp, until: Timestamp) async throws -> [[String: JSONValue]]
 }

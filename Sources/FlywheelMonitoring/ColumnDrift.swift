@@ -134,6 +134,8 @@ public enum ColumnDrift {
             }
             return verdict(out, chosen, options)
         default:
+            // A side with no values at all has no type to mismatch: it is simply too little data.
+            if reference.count == 0 || current.count == 0 { return insufficient(out, options) }
             out.status = .typeMismatch
             out.message = "numbers on one side and categories on the other"
             return out

@@ -215,6 +215,70 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v4: monitors, checks, alerts, alert actions") { db in
+            try db.execute(sql: """
+                CREATE TABLE monitors (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    spec TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                -- Checks outlive their monitor: they are the history a report draws.
+                CREATE TABLE monitor_checks (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    monitor TEXT NOT NULL,
+                    time INTEGER NOT NULL,
+                    window_start INTEGER NOT NULL,
+                    window_end INTEGER NOT NULL,
+                    reference TEXT NOT NULL,
+                    reference_rows INTEGER NOT NULL,
+                    current_rows INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    breached_rules TEXT NOT NULL
+                );
+                CREATE INDEX monitor_checks_by_monitor ON monitor_checks(monitor, time);
+                CREATE TABLE monitor_results (
+                    check_id INTEGER NOT NULL REFERENCES monitor_checks(id),
+                    position INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    score REAL,
+                    threshold REAL,
+                    breached INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    detail TEXT,
+                    PRIMARY KEY (check_id, position)
+                ) WITHOUT ROWID;
+                CREATE TABLE alerts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    monitor TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+                    message TEXT NOT NULL,
+                    fired_at INTEGER NOT NULL,
+                    last_seen_at INTEGER NOT NULL,
+                    resolved_at INTEGER,
+                    occurrences INTEGER NOT NULL,
+                    actions_at INTEGER,
+                    check_id INTEGER NOT NULL
+                );
+                CREATE INDEX alerts_by_rule ON alerts(monitor, rule, id);
+                CREATE TABLE alert_actions (
+                    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+                    seq INTEGER NOT NULL,
+                    time INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    message TEXT NOT NULL,
+                    PRIMARY KEY (alert_id, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -23,6 +23,10 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var predictionLog: [PredictionRecord] = []
     private var loggedKeys: Set<String> = []
     private var feedbackLabels: [String: JSONValue] = [:]
+    private var monitors: [String: MonitorRecord] = [:]
+    private var checks: [MonitorCheck] = []
+    private var alertList: [Alert] = []
+    private var actions: [AlertActionRecord] = []
 
     public init() {}
 
@@ -381,5 +385,62 @@ public actor InMemoryMetadataStore: MetadataStore {
             if loggedKeys.contains(k) { matched += 1 }
         }
         return matched
+    }
+
+    // MARK: Monitors and alerts
+
+    public func applyMonitor(name: String, spec: String, actor: String, at time: Timestamp) throws -> MonitorRecord {
+        try DeploymentRevision.validate(name: name)
+        var m = monitors[name] ?? MonitorRecord(name: name, spec: spec, actor: actor, createdAt: time, updatedAt: time)
+        m.spec = spec
+        m.actor = actor
+        m.updatedAt = time
+        monitors[name] = m
+        return m
+    }
+
+    public func monitor(named name: String) -> MonitorRecord? { monitors[name] }
+    public func listMonitors() -> [MonitorRecord] { monitors.values.sorted { $0.name < $1.name } }
+
+    public func deleteMonitor(named name: String) throws {
+        guard monitors.removeValue(forKey: name) != nil else { throw FlywheelError.notFound("monitor '\(name)' not found") }
+    }
+
+    public func recordMonitorCheck(_ check: MonitorCheck) -> MonitorCheck {
+        var c = check
+        c.id = Int64(checks.count + 1)
+        // As SQL stores it: a non-finite score is no score.
+        for i in c.results.indices where c.results[i].score.map({ !$0.isFinite }) ?? false { c.results[i].score = nil }
+        checks.append(c)
+        return c
+    }
+
+    public func monitorChecks(monitor: String, since: Timestamp?, limit: Int) -> [MonitorCheck] {
+        Array(checks.filter { c in c.monitor == monitor && (since.map { c.time >= $0 } ?? true) }.suffix(max(limit, 0)))
+    }
+
+    public func saveAlert(_ alert: Alert) throws -> Alert {
+        if alert.id == 0 {
+            var a = alert
+            a.id = Int64(alertList.count + 1)
+            alertList.append(a)
+            return a
+        }
+        guard let i = alertList.firstIndex(where: { $0.id == alert.id }) else { throw FlywheelError.notFound("alert \(alert.id) not found") }
+        alertList[i] = alert
+        return alert
+    }
+
+    public func latestAlert(monitor: String, rule: String) -> Alert? { alertList.last { $0.monitor == monitor && $0.rule == rule } }
+
+    public func alerts(monitor: String?, state: AlertState?, limit: Int) -> [Alert] {
+        Array(alertList.reversed().filter { a in (monitor.map { a.monitor == $0 } ?? true) && (state.map { a.state == $0 } ?? true) }.prefix(max(limit, 0)))
+    }
+
+    public func recordAlertAction(_ action: AlertActionRecord) { actions.append(action) }
+    public func alertActions(alertID: Int64) -> [AlertActionRecord] { actions.filter { $0.alertID == alertID } }
+
+    public func queryPredictionLog(sql: String, since: Timestamp, until: Timestamp) throws -> [[String: JSONValue]] {
+        throw FlywheelError.unsupported("the in-memory store runs no SQL: query monitors need SQLite or PostgreSQL")
     }
 }

@@ -1,0 +1,200 @@
+import FlywheelCore
+import Foundation
+import GRDB
+
+extension SQLiteMetadataStore {
+    static func monitorRecord(_ row: Row) -> MonitorRecord {
+        MonitorRecord(
+            name: row["name"], spec: row["spec"], actor: row["actor"], createdAt: Timestamp(millisecondsSince1970: row["created_at"]),
+            updatedAt: Timestamp(millisecondsSince1970: row["updated_at"]))
+    }
+
+    public func applyMonitor(name: String, spec: String, actor: String, at time: Timestamp) async throws -> MonitorRecord {
+        try DeploymentRevision.validate(name: name)
+        return try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO monitors (name, spec, actor, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, actor = excluded.actor, updated_at = excluded.updated_at
+                    """,
+                arguments: [name, spec, actor, time.millisecondsSince1970, time.millisecondsSince1970])
+            return try Row.fetchOne(db, sql: "SELECT * FROM monitors WHERE name = ?", arguments: [name]).map(Self.monitorRecord)!
+        }
+    }
+
+    public func monitor(named name: String) async throws -> MonitorRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM monitors WHERE name = ?", arguments: [name]).map(Self.monitorRecord) }
+    }
+
+    public func listMonitors() async throws -> [MonitorRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM monitors ORDER BY name").map(Self.monitorRecord) }
+    }
+
+    public func deleteMonitor(named name: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM monitors WHERE name = ?", arguments: [name])
+            if db.changesCount == 0 { throw FlywheelError.notFound("monitor '\(name)' not found") }
+        }
+    }
+
+    public func recordMonitorCheck(_ check: MonitorCheck) async throws -> MonitorCheck {
+        let rules = try JSONCoding.encode(check.breachedRules)
+        return try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO monitor_checks (monitor, time, window_start, window_end, reference, reference_rows, current_rows, status, message, breached_rules)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    check.monitor, check.time.millisecondsSince1970, check.windowStart.millisecondsSince1970,
+                    check.windowEnd.millisecondsSince1970, check.reference, check.referenceRows, check.currentRows, check.status.rawValue,
+                    check.message, rules,
+                ])
+            var out = check
+            out.id = db.lastInsertedRowID
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO monitor_results (check_id, position, kind, name, method, score, threshold, breached, status, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for (i, r) in check.results.enumerated() {
+                // SQLite has no NaN: a non-finite score is stored as no score.
+                try insert.execute(arguments: [
+                    out.id, i, r.kind, r.name, r.method, r.score.flatMap { $0.isFinite ? $0 : nil }, r.threshold, r.breached, r.status, r.detail,
+                ])
+            }
+            return out
+        }
+    }
+
+    public func monitorChecks(monitor: String, since: Timestamp?, limit: Int) async throws -> [MonitorCheck] {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM monitor_checks WHERE monitor = ? AND time >= ? ORDER BY id DESC LIMIT ?",
+                arguments: [monitor, since?.millisecondsSince1970 ?? Int64.min, limit])
+            let results = try db.cachedStatement(sql: "SELECT * FROM monitor_results WHERE check_id = ? ORDER BY position")
+            return try rows.reversed().map { row in
+                MonitorCheck(
+                    id: row["id"], monitor: row["monitor"], time: Timestamp(millisecondsSince1970: row["time"]),
+                    windowStart: Timestamp(millisecondsSince1970: row["window_start"]), windowEnd: Timestamp(millisecondsSince1970: row["window_end"]),
+                    reference: row["reference"], referenceRows: row["reference_rows"], currentRows: row["current_rows"],
+                    status: MonitorCheckStatus(rawValue: row["status"]) ?? .failed, message: row["message"],
+                    breachedRules: try JSONCoding.decode([String].self, row["breached_rules"]),
+                    results: try Row.fetchAll(results, arguments: [row["id"] as Int64]).map { r in
+                        MonitorResult(
+                            kind: r["kind"], name: r["name"], method: r["method"], score: r["score"], threshold: r["threshold"],
+                            breached: r["breached"], status: r["status"], detail: r["detail"])
+                    })
+            }
+        }
+    }
+
+    static func alert(_ row: Row) -> Alert {
+        Alert(
+            id: row["id"], monitor: row["monitor"], rule: row["rule"], state: AlertState(rawValue: row["state"]) ?? .firing,
+            message: row["message"], firedAt: Timestamp(millisecondsSince1970: row["fired_at"]),
+            lastSeenAt: Timestamp(millisecondsSince1970: row["last_seen_at"]),
+            resolvedAt: (row["resolved_at"] as Int64?).map(Timestamp.init(millisecondsSince1970:)), occurrences: row["occurrences"],
+            actionsAt: (row["actions_at"] as Int64?).map(Timestamp.init(millisecondsSince1970:)), checkID: row["check_id"])
+    }
+
+    public func saveAlert(_ alert: Alert) async throws -> Alert {
+        try await write { db in
+            let args: StatementArguments = [
+                alert.monitor, alert.rule, alert.state.rawValue, alert.message, alert.firedAt.millisecondsSince1970,
+                alert.lastSeenAt.millisecondsSince1970, alert.resolvedAt?.millisecondsSince1970, alert.occurrences,
+                alert.actionsAt?.millisecondsSince1970, alert.checkID,
+            ]
+            var out = alert
+            if alert.id == 0 {
+                try db.execute(
+                    sql: """
+                        INSERT INTO alerts (monitor, rule, state, message, fired_at, last_seen_at, resolved_at, occurrences, actions_at, check_id)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: args)
+                out.id = db.lastInsertedRowID
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE alerts SET monitor = ?, rule = ?, state = ?, message = ?, fired_at = ?, last_seen_at = ?, resolved_at = ?,
+                        occurrences = ?, actions_at = ?, check_id = ? WHERE id = ?
+                        """, arguments: args + [alert.id])
+                if db.changesCount == 0 { throw FlywheelError.notFound("alert \(alert.id) not found") }
+            }
+            return out
+        }
+    }
+
+    public func latestAlert(monitor: String, rule: String) async throws -> Alert? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE monitor = ? AND rule = ? ORDER BY id DESC LIMIT 1", arguments: [monitor, rule])
+                .map(Self.alert)
+        }
+    }
+
+    public func alerts(monitor: String?, state: AlertState?, limit: Int) async throws -> [Alert] {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let monitor { conditions.append("monitor = ?"); arguments += [monitor] }
+        if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
+        arguments += [limit]
+        let sql = "SELECT * FROM alerts \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?"
+        let args = arguments
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: args).map(Self.alert) }
+    }
+
+    public func recordAlertAction(_ a: AlertActionRecord) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO alert_actions (alert_id, seq, time, kind, target, outcome, attempts, message)
+                    VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM alert_actions WHERE alert_id = ?), ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [a.alertID, a.alertID, a.time.millisecondsSince1970, a.kind, a.target, a.outcome.rawValue, a.attempts, a.message])
+        }
+    }
+
+    public func alertActions(alertID: Int64) async throws -> [AlertActionRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM alert_actions WHERE alert_id = ? ORDER BY seq", arguments: [alertID]).map { row in
+                AlertActionRecord(
+                    alertID: row["alert_id"], time: Timestamp(millisecondsSince1970: row["time"]), kind: row["kind"], target: row["target"],
+                    outcome: AlertActionOutcome(rawValue: row["outcome"]) ?? .failed, attempts: row["attempts"], message: row["message"])
+            }
+        }
+    }
+
+    public func queryPredictionLog(sql: String, since: Timestamp, until: Timestamp) async throws -> [[String: JSONValue]] {
+        let trimmed = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        let head = trimmed.prefix(6).uppercased()
+        guard head.hasPrefix("SELECT") || head.hasPrefix("WITH") else {
+            throw FlywheelError.invalidArgument("a monitor query must be one SELECT (or WITH … SELECT) statement")
+        }
+        do {
+            // A reader connection is read-only, so a query cannot change the workspace.
+            return try await pool.read { db in
+                let statement = try db.makeStatement(sql: trimmed)
+                // Named values the query does not use are ignored; a name or `?` it needs and lacks fails.
+                try statement.setArguments(["since": since.millisecondsSince1970, "until": until.millisecondsSince1970])
+                return try Row.fetchAll(statement).map { row in
+                    var out: [String: JSONValue] = [:]
+                    for (column, value) in row {
+                        switch value.storage {
+                        case .null: out[column] = .null
+                        case .int64(let i): out[column] = .number(Double(i))
+                        case .double(let d): out[column] = .number(d)
+                        case .string(let s): out[column] = .string(s)
+                        case .blob(let b): out[column] = .string(b.base64EncodedString())
+                        }
+                    }
+                    return out
+                }
+            }
+        } catch let e as FlywheelError {
+            throw e
+        } catch let e as DatabaseError {
+            throw FlywheelError.invalidArgument("the monitor query failed: \(e.message ?? "\(e.resultCode)")")
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import FlywheelCore
+import FlywheelMonitoring
+import FlywheelRegistry
+import FlywheelTesting
+import Foundation
+import Testing
+
+/// Records the pipeline runs an alert asks for, standing in for the CLI's runner (which the
+/// CLI tests drive for real).
+final class RecordingHooks: AlertHooks, @unchecked Sendable {
+    private let lock = NSLock()
+    private var started: [(String, [String: String])] = []
+    let fail: Bool
+    let routes: [String]
+    init(fail: Bool = false, routes: [String] = []) {
+        self.fail = fail
+        self.routes = routes
+    }
+    var runs: [(String, [String: String])] { lock.withLock { started } }
+    func runPipeline(_ name: String, params: [String: String], reason: String) async throws -> String {
+        lock.withLock { started.append((name, params)) }
+        if fail { throw FlywheelError.failedPrecondition("pipeline run p1 failed") }
+        return "pipeline run p\(runs.count) succeeded"
+    }
+    func routedAliases(deployment: String) async throws -> [String] { routes }
+}
+
+@Suite struct AlertEngineTests {
+    /// A recorded check of `monitor` at `minute` that breached the given rules.
+    func check(_ store: any MetadataStore, _ monitor: String, minute: Int64, breached: [String]) async throws -> MonitorCheck {
+        let t = Timestamp(millisecondsSince1970: 1_795_900_000_000 + minute * 60_000)
+        let share = breached.contains("feature_drift") ? 0.75 : 0.25
+        return try await store.recordMonitorCheck(MonitorCheck(
+            monitor: monitor, time: t, windowStart: t, windowEnd: t, reference: "training data of iris/1", referenceRows: 150,
+            currentRows: 150, status: breached.isEmpty ? .ok : .breached, message: "", breachedRules: breached,
+            results: [
+                MonitorResult(kind: "feature", name: "petal_length", method: "ks", score: breached.isEmpty ? 0.4 : 0.001, threshold: 0.05, breached: !breached.isEmpty),
+                MonitorResult(kind: "dataset", name: "drift_share", method: "share", score: share, threshold: 0.5, breached: share >= 0.5, detail: "3 of 4 tested features drifted"),
+            ]))
+    }
+
+    @Test func anAlertFiresOnceIsDeduplicatedAndResolves() async throws {
+        try await WebhookReceiver.with(statuses: [503]) { receiver, url in
+            let store = InMemoryMetadataStore()
+            let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: nil)
+            var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\non_alert: [{webhook: \"\(url)\"}]\n")
+            spec.predictions = false
+            let e2 = { var e = engine; e.webhookBackoff = 0.01; return e }()
+
+            let first = try await e2.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
+            #expect(first.map(\.kind) == [.fired])
+            // The first POST got 503; the retry got 200.
+            let hook = try #require(first.first?.actions.first)
+            #expect(hook.outcome == .succeeded && hook.attempts == 2 && hook.message == "HTTP 200")
+            let bodies = await receiver.bodies
+            #expect(bodies.count == 2 && bodies[0] == bodies[1])
+            let payload = try JSONSerialization.jsonObject(with: bodies[0]) as? [String: Any]
+            let alert = payload?["alert"] as? [String: Any]
+            #expect(alert?["rule"] as? String == "feature_drift" && alert?["state"] as? String == "firing" && payload?["deployment"] as? String == "iris")
+            #expect((payload?["check"] as? [String: Any])?["breachedRules"] as? [String] == ["feature_drift"])
+
+            // Still breached: the same alert, seen twice, and nothing sent.
+            let second = try await e2.evaluate(spec, try await check(store, "m", minute: 60, breached: ["feature_drift"]))
+            #expect(second.map(\.kind) == [.repeated] && second[0].alert.id == first[0].alert.id && second[0].alert.occurrences == 2)
+            #expect(await receiver.bodies.count == 2)
+            // Within thresholds: resolved.
+            let third = try await e2.evaluate(spec, try await check(store, "m", minute: 120, breached: []))
+            #expect(third.map(\.kind) == [.resolved] && third[0].alert.state == .resolved)
+            #expect(try await store.alerts(monitor: "m", state: .firing, limit: 10).isEmpty)
+            #expect(try await store.alertActions(alertID: first[0].alert.id).map(\.outcome) == [.succeeded])
+        }
+    }
+
+    @Test func aClientErrorIsNotRetriedAndAnUnreachableHookFails() async throws {
+        try await WebhookReceiver.with(statuses: [404]) { receiver, url in
+            let store = InMemoryMetadataStore()
+            var engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: nil)
+            engine.webhookBackoff = 0.01
+            let spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\non_alert: [{webhook: \"\(url)\"}, {webhook: \"http://127.0.0.1:9/x\", attempts: 3}]\n")
+            let fired = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
+            let actions = try #require(fired.first?.actions)
+            #expect(actions[0].outcome == .failed && actions[0].attempts == 1 && actions[0].message.contains("404"))
+            #expect(actions[1].outcome == .failed && actions[1].attempts == 3)
+            #expect(await receiver.bodies.count == 1)
+        }
+    }
+
+    @Test func aCooldownSuppressesActionsOfARefiringRule() async throws {
+        let store = InMemoryMetadataStore()
+        let hooks = RecordingHooks()
+        let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: hooks)
+        var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\ncooldown: 6h\non_alert: [{run_pipeline: retrain, params: {why: drift}}]\n")
+        spec.predictions = false
+        _ = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
+        #expect(hooks.runs.count == 1 && hooks.runs[0].0 == "retrain" && hooks.runs[0].1 == ["why": "drift"])
+        _ = try await engine.evaluate(spec, try await check(store, "m", minute: 60, breached: []))
+        // Fires again two hours after the actions: a new alert, its action suppressed and recorded so.
+        let again = try await engine.evaluate(spec, try await check(store, "m", minute: 120, breached: ["feature_drift"]))
+        #expect(again.map(\.kind) == [.fired] && again[0].actions.map(\.outcome) == [.suppressed])
+        #expect(again[0].alert.actionsAt == nil && hooks.runs.count == 1)
+        #expect(try await store.alertActions(alertID: again[0].alert.id).first?.message.contains("cooldown") == true)
+        // After the cooldown (counted from the last actions that ran), actions run again.
+        _ = try await engine.evaluate(spec, try await check(store, "m", minute: 180, breached: []))
+        let later = try await engine.evaluate(spec, try await check(store, "m", minute: 7 * 60, breached: ["feature_drift"]))
+        #expect(later[0].actions.map(\.outcome) == [.succeeded] && hooks.runs.count == 2)
+        #expect(try await store.alerts(monitor: "m", state: nil, limit: 10).count == 3)
+    }
+
+    @Test func insufficientDataResolvesNothing() async throws {
+        let store = InMemoryMetadataStore()
+        let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: nil)
+        var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\n")
+        spec.predictions = false
+        _ = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
+        let empty = try await store.recordMonitorCheck(MonitorCheck(
+            monitor: "m", time: Timestamp(millisecondsSince1970: 1_795_900_000_000 + 3_600_000), windowStart: .init(millisecondsSince1970: 0),
+            windowEnd: .init(millisecondsSince1970: 0), reference: "", referenceRows: 0, currentRows: 3, status: .insufficientData, message: ""))
+        #expect(try await engine.evaluate(spec, empty).isEmpty)
+        #expect(try await store.alerts(monitor: "m", state: .firing, limit: 10).count == 1)
+    }
+
+    @Test func rollbackMovesAnAliasBackAndIsRecorded() async throws {
+        let f = MonitorFixture()
+        try await f.register()
+        try await f.register()  // v2 becomes production; production named v1 before.
+        #expect(try await f.store.aliases(model: "iris")["production"] == 2)
+        let hooks = RecordingHooks(routes: ["iris@production"])
+        let engine = AlertEngine(store: f.store, blobs: f.blobs, hooks: hooks)
+        let spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\nalert_on: [feature_drift]\non_alert: [{rollback: iris}]\n")
+        let fired = try await engine.evaluate(spec, try await check(f.store, "m", minute: 0, breached: ["feature_drift"]))
+        let action = try #require(fired.first?.actions.first)
+        #expect(action.outcome == .succeeded && action.message == "iris@production: v2 → v1")
+        #expect(try await f.store.aliases(model: "iris")["production"] == 1)
+        let event = try #require(try await f.store.registryEvents(model: "iris").last)
+        #expect(event.kind == .aliasSet && event.version == 1 && event.previousVersion == 2 && event.actor == "monitor:m")
+        #expect(event.reason.contains("rollback by alert \(fired[0].alert.id)"))
+
+        // An alias that never moved has nothing to go back to: the action fails and says why.
+        _ = try await f.registry.setAlias("fresh", model: "iris", version: 1, by: MonitorFixture.who)
+        let g = AlertEngine(store: f.store, blobs: f.blobs, hooks: nil)
+        let spec2 = try MonitorFixture.spec("monitor: m2\ndeployment: iris\nalert_on: [feature_drift]\non_alert: [{rollback: iris@fresh}, {rollback: iris}, {run_pipeline: p}]\n")
+        let failed = try await g.evaluate(spec2, try await check(f.store, "m2", minute: 0, breached: ["feature_drift"]))
+        let outcomes = try #require(failed.first?.actions)
+        #expect(outcomes.map(\.outcome) == [.failed, .failed, .failed])
+        #expect(outcomes[0].message.contains("iris@fresh named no earlier version"))
+        #expect(outcomes[1].message.contains("MODEL@ALIAS") && outcomes[2].message.contains("no pipeline runner"))
+        #expect(try await f.store.aliases(model: "iris")["fresh"] == 1)
+    }
+
+    @Test func aFailedPipelineRunIsAFailedAction() async throws {
+        let store = InMemoryMetadataStore()
+        let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: RecordingHooks(fail: true))
+        let spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\nalert_on: [feature_drift]\non_alert: [{run_pipeline: retrain}]\n")
+        let fired = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
+        #expect(fired.first?.actions.first?.outcome == .failed && fired.first?.actions.first?.message == "pipeline run p1 failed")
+    }
+}
