@@ -34,7 +34,8 @@ public struct AlertTransition: Hashable, Sendable {
 /// while it fires are counted on it, not sent again), resolved by the first check that measures
 /// the rule within its threshold (a window with too little data resolves nothing), and actions
 /// that run when an alert fires unless the rule's previous actions ran less than `cooldown` ago.
-/// Every action's outcome is recorded.
+/// Rules that fire in the same check share one round of actions (the others record theirs as
+/// grouped). Every action's outcome is recorded.
 public struct AlertEngine: Sendable {
     public let store: any MetadataStore
     public let registry: ModelRegistry
@@ -52,6 +53,8 @@ public struct AlertEngine: Sendable {
     public func evaluate(_ spec: MonitorSpec, _ check: MonitorCheck) async throws -> [AlertTransition] {
         var out: [AlertTransition] = []
         let now = check.time
+        // Rules that fire in one check share one round of actions (one retrain, not three).
+        var ranWith: Alert?
         for rule in spec.activeRules {
             let latest = try await store.latestAlert(monitor: spec.name, rule: rule)
             if check.breachedRules.contains(rule) {
@@ -72,10 +75,19 @@ public struct AlertEngine: Sendable {
                             alertID: alert.id, time: now, kind: a.kind, target: a.target, outcome: .suppressed, attempts: 0,
                             message: "cooldown: this rule's actions last ran at \(last); cooldown \(Int(spec.cooldown))s"))
                     }
+                } else if let first = ranWith {
+                    for a in spec.actions {
+                        records.append(AlertActionRecord(
+                            alertID: alert.id, time: now, kind: a.kind, target: a.target, outcome: .suppressed, attempts: 0,
+                            message: "grouped: ran once for this check, with alert \(first.id) (\(first.rule))"))
+                    }
+                    alert.actionsAt = now
+                    alert = try await store.saveAlert(alert)
                 } else if !spec.actions.isEmpty {
                     for a in spec.actions { records.append(await perform(a, alert: alert, spec: spec, check: check)) }
                     alert.actionsAt = now
                     alert = try await store.saveAlert(alert)
+                    ranWith = alert
                 }
                 for r in records { try await store.recordAlertAction(r) }
                 out.append(AlertTransition(kind: .fired, alert: alert, actions: records))

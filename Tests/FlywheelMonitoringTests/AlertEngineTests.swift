@@ -41,7 +41,7 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
 
     @Test func anAlertFiresOnceIsDeduplicatedAndResolves() async throws {
         try await WebhookReceiver.with(statuses: [503]) { receiver, url in
-            let store = InMemoryMetadataStore()
+            let store: any MetadataStore = InMemoryMetadataStore()
             let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: nil)
             var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\non_alert: [{webhook: \"\(url)\"}]\n")
             spec.predictions = false
@@ -73,7 +73,7 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
 
     @Test func aClientErrorIsNotRetriedAndAnUnreachableHookFails() async throws {
         try await WebhookReceiver.with(statuses: [404]) { receiver, url in
-            let store = InMemoryMetadataStore()
+            let store: any MetadataStore = InMemoryMetadataStore()
             var engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: nil)
             engine.webhookBackoff = 0.01
             let spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\non_alert: [{webhook: \"\(url)\"}, {webhook: \"http://127.0.0.1:9/x\", attempts: 3}]\n")
@@ -86,7 +86,7 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
     }
 
     @Test func aCooldownSuppressesActionsOfARefiringRule() async throws {
-        let store = InMemoryMetadataStore()
+        let store: any MetadataStore = InMemoryMetadataStore()
         let hooks = RecordingHooks()
         let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: hooks)
         var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\ncooldown: 6h\non_alert: [{run_pipeline: retrain, params: {why: drift}}]\n")
@@ -107,7 +107,7 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
     }
 
     @Test func insufficientDataResolvesNothing() async throws {
-        let store = InMemoryMetadataStore()
+        let store: any MetadataStore = InMemoryMetadataStore()
         let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: nil)
         var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\n")
         spec.predictions = false
@@ -148,10 +148,21 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
     }
 
     @Test func aFailedPipelineRunIsAFailedAction() async throws {
-        let store = InMemoryMetadataStore()
+        let store: any MetadataStore = InMemoryMetadataStore()
         let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: RecordingHooks(fail: true))
         let spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\nalert_on: [feature_drift]\non_alert: [{run_pipeline: retrain}]\n")
         let fired = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
         #expect(fired.first?.actions.first?.outcome == .failed && fired.first?.actions.first?.message == "pipeline run p1 failed")
+    }
+
+    @Test func rulesFiringInOneCheckShareOneRoundOfActions() async throws {
+        let store: any MetadataStore = InMemoryMetadataStore()
+        let hooks = RecordingHooks()
+        let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: hooks)
+        let spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\nperformance: {metric: accuracy, min: 0.9}\non_alert: [{run_pipeline: retrain}]\n")
+        let fired = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift", "performance"]))
+        #expect(fired.map(\.alert.rule) == ["feature_drift", "performance"] && hooks.runs.count == 1)
+        #expect(fired.map { $0.actions.map(\.outcome) } == [[.succeeded], [.suppressed]])
+        #expect(fired[1].actions[0].message.contains("with alert \(fired[0].alert.id)"))
     }
 }
