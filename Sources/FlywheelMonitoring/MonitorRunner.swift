@@ -55,12 +55,13 @@ public struct MonitorRunner: Sendable {
         return rules
     }
 
-    func window(_ deployment: String, from: Timestamp, to: Timestamp) async throws -> PredictionWindow {
-        PredictionWindow(try await store.predictions(PredictionQuery(deployment: deployment, since: from, until: to, limit: maxRows)))
+    func window(_ deployment: String, from: Timestamp, to: Timestamp, sampleRate: Double) async throws -> PredictionWindow {
+        let records = try await store.predictions(PredictionQuery(deployment: deployment, since: from, until: to, limit: maxRows))
+        return PredictionWindow(sampleRate < 1 ? records.filter { PredictionWindow.sampled($0, rate: sampleRate) } : records)
     }
 
     func measureDeployment(_ spec: MonitorSpec, _ deployment: String, _ check: inout MonitorCheck) async throws {
-        let current = try await window(deployment, from: check.windowStart, to: check.windowEnd)
+        let current = try await window(deployment, from: check.windowStart, to: check.windowEnd, sampleRate: spec.sampleRate)
         check.currentRows = current.count
         guard current.count >= spec.minRows else {
             check.status = .insufficientData
@@ -83,7 +84,7 @@ public struct MonitorRunner: Sendable {
         case .window(let length, let offset):
             let end = Timestamp(millisecondsSince1970: check.windowEnd.millisecondsSince1970 - Int64(offset * 1000))
             let start = Timestamp(millisecondsSince1970: end.millisecondsSince1970 - Int64(length * 1000))
-            let reference = try await window(deployment, from: start, to: end)
+            let reference = try await window(deployment, from: start, to: end, sampleRate: spec.sampleRate)
             check.reference = "window \(start) – \(end)"
             check.referenceRows = reference.count
             guard reference.count >= spec.minRows else {

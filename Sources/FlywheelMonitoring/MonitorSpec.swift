@@ -95,6 +95,9 @@ public struct MonitorSpec: Hashable, Sendable {
     public var driftShare = 0.5
     /// A window (or reference window) with fewer logged records than this is `insufficient data`.
     public var minRows = 30
+    /// The share of a window's logged records a check reads (a fixed subset: by a hash of each
+    /// record's request id and index, so a check is reproducible).
+    public var sampleRate = 1.0
     /// The features to watch (nil: the model's inputs, or every logged field against a window).
     public var features: [String]?
     /// Watch the answers' distribution too (label, confidence, value, out-of-range share).
@@ -132,7 +135,7 @@ public struct MonitorSpec: Hashable, Sendable {
 
     static let topKeys = [
         "monitor", "description", "deployment", "every", "window", "reference", "methods", "thresholds", "drift_share", "min_rows",
-        "features", "predictions", "performance", "query", "alert_on", "cooldown", "on_alert",
+        "features", "predictions", "performance", "query", "alert_on", "cooldown", "on_alert", "sample_rate",
     ]
 
     /// Parses a monitor file, reporting every problem with its line and column.
@@ -196,6 +199,9 @@ public struct MonitorSpec: Hashable, Sendable {
         }
         if let n = top["min_rows"], let d = r.number(n, "min_rows") {
             if d >= 1 && d == d.rounded() { spec.minRows = Int(d) } else { r.report(n, "'min_rows' must be a whole number of at least 1") }
+        }
+        if let n = top["sample_rate"], let d = r.number(n, "sample_rate") {
+            if d > 0 && d <= 1 { spec.sampleRate = d } else { r.report(n, "'sample_rate' must be more than 0 and at most 1") }
         }
         if let n = top["features"] {
             if case .sequence(let seq) = n, !seq.isEmpty { spec.features = seq.compactMap { r.string($0, "features") } } else {

@@ -12,6 +12,21 @@ public struct PredictionWindow: Sendable {
 
     public var count: Int { records.count }
 
+    /// Whether a record falls in a `rate` sample: FNV-1a of its request id and index, mapped to
+    /// [0, 1), below `rate`. The same record is in or out every time.
+    public static func sampled(_ r: PredictionRecord, rate: Double) -> Bool {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in r.requestID.utf8 {
+            h ^= UInt64(b)
+            h &*= 0x0000_0100_0000_01b3
+        }
+        for b in withUnsafeBytes(of: UInt64(r.index).littleEndian, Array.init) {
+            h ^= UInt64(b)
+            h &*= 0x0000_0100_0000_01b3
+        }
+        return Double(h >> 11) / Double(1 << 53) < rate
+    }
+
     /// Every feature name logged in the window, sorted.
     public var featureNames: [String] {
         var names: Set<String> = []

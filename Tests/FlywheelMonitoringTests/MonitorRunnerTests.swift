@@ -200,4 +200,22 @@ import Testing
         let broken = try await runner.check(try MonitorFixture.spec("monitor: b\nquery: {sql: SELECT nope FROM nowhere, below: 1}\n"), at: MonitorFixture.now)
         #expect(broken.status == .failed && broken.message.contains("nowhere"))
     }
+
+    @Test func aSampleRateReadsAFixedSubset() async throws {
+        let f = MonitorFixture()
+        let (version, bundle) = try await f.register()
+        let iris = try MonitorFixture.iris()
+        let logged = try await f.log(iris, bundle: bundle, version: version, start: MonitorFixture.minutesBefore(30))
+        let spec = try MonitorFixture.spec("monitor: s\ndeployment: iris\nwindow: 1h\nsample_rate: 0.5\nmin_rows: 10\n")
+        let runner = MonitorRunner(store: f.store, blobs: f.blobs)
+        let a = try await runner.check(spec, at: MonitorFixture.now), b = try await runner.check(spec, at: MonitorFixture.now)
+        let kept = logged.indices.filter { PredictionWindow.sampled(logged[$0], rate: 0.5) }
+        #expect(a.currentRows == kept.count && kept.count > 50 && kept.count < 100)
+        #expect(a.results == b.results)
+        // The scores are those of the sampled rows.
+        let direct = DriftReport.compare(
+            reference: bundle.profile, current: try iris.selecting(rows: kept).selecting(columns: MonitorFixture.features),
+            columns: MonitorFixture.features, options: spec.driftOptions)
+        #expect(a.results.filter { $0.kind == "feature" }.map(\.score) == direct.columns.map { $0.result?.score })
+    }
 }
