@@ -98,8 +98,16 @@ public struct MonitorRunner: Sendable {
             check.results += Self.results(report, options)
             if spec.predictions {
                 options.driftShare = 1
-                let out = DriftReport.compare(reference: try reference.outputs(), current: try current.outputs(), options: options)
-                check.results += out.columns.map { Self.result($0, kind: "prediction") }
+                let (ref, cur) = (try reference.outputs(), try current.outputs())
+                let out = DriftReport.compare(reference: ref, current: cur, options: options)
+                check.results += out.columns.map { c in
+                    var r = Self.result(c, kind: "prediction")
+                    if c.column == "label", let a = ref.column(named: "label"), let b = cur.column(named: "label"),
+                       case .categorical(let x) = DriftReport.sample(a), case .categorical(let y) = DriftReport.sample(b) {
+                        r.detail = Self.positiveRate(x, y) ?? r.detail
+                    }
+                    return r
+                }
             }
         }
         if let p = spec.performance {
@@ -156,8 +164,10 @@ public struct MonitorRunner: Sendable {
         switch bundle.task {
         case .classification:
             guard let labels = outputs.column(named: "label") else { return [] }
-            let c = ColumnDrift.compare("label", reference: .categorical(target.frequencies ?? [:]), current: DriftReport.sample(labels), options: options)
-            out.append(result(c, kind: "prediction"))
+            let reference = target.frequencies ?? [:], current = DriftReport.sample(labels)
+            var r = result(ColumnDrift.compare("label", reference: .categorical(reference), current: current, options: options), kind: "prediction")
+            if case .categorical(let counts) = current, let rate = positiveRate(reference, counts) { r.detail = rate }
+            out.append(r)
         case .regression:
             guard let values = outputs.column(named: "value"), let summary = target.numeric else { return [] }
             let c = ColumnDrift.compare("value", reference: DriftReport.sample(target), current: DriftReport.sample(values), options: options)
@@ -173,6 +183,19 @@ public struct MonitorRunner: Sendable {
             }
         }
         return out
+    }
+
+    /// For two classes, the positive rate (the later class in sorted order, as scikit-learn's
+    /// `classes_[1]`) on each side, for people reading the label's result.
+    static func positiveRate(_ reference: [String: Int], _ current: [String: Int]) -> String? {
+        let classes = Set(reference.keys).union(current.keys).sorted()
+        guard classes.count == 2 else { return nil }
+        let positive = classes[1]
+        func rate(_ c: [String: Int]) -> Double {
+            let n = c.values.reduce(0, +)
+            return n == 0 ? 0 : Double(c[positive] ?? 0) / Double(n)
+        }
+        return String(format: "positive rate (%@): %.4g now, %.4g in the reference", positive, rate(current), rate(reference))
     }
 
     func measureQuery(_ spec: MonitorSpec, _ q: MonitorSpec.Query, _ check: inout MonitorCheck) async throws {

@@ -218,4 +218,20 @@ import Testing
             columns: MonitorFixture.features, options: spec.driftOptions)
         #expect(a.results.filter { $0.kind == "feature" }.map(\.score) == direct.columns.map { $0.result?.score })
     }
+
+    @Test func aBinaryModelsPositiveRateIsReported() async throws {
+        let f = MonitorFixture()
+        let iris = try MonitorFixture.iris()
+        guard case .categorical(let codes, let cats) = try #require(iris.column(named: "species")).storage else { return }
+        let binary = try Table(columns: try iris.selecting(columns: MonitorFixture.features).columns + [
+            .categorical("is_setosa", codes.map { cats[Int($0)] == "setosa" ? "yes" : "no" })
+        ])
+        let (version, bundle) = try await f.register("setosa", table: binary, target: "is_setosa")
+        // Only versicolor and virginica come in: the positive rate falls from 1/3 to 0.
+        try await f.log(binary.selecting(rows: Array(50..<150)), bundle: bundle, model: "setosa", version: version, deployment: "setosa", start: MonitorFixture.minutesBefore(30))
+        let check = try await MonitorRunner(store: f.store, blobs: f.blobs).check(try MonitorFixture.spec("monitor: b\ndeployment: setosa\nwindow: 1h\n"), at: MonitorFixture.now)
+        let label = try #require(check.results.first { $0.kind == "prediction" && $0.name == "label" })
+        #expect(label.method == "z" && label.breached)
+        #expect(label.detail == "positive rate (yes): 0 now, 0.3333 in the reference")
+    }
 }
