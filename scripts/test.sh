@@ -33,5 +33,14 @@ if ! .venv-oip/bin/python -c "import importlib.metadata as m, numpy, tritonclien
     .venv-oip/bin/pip install -q --disable-pip-version-check "tritonclient[http]==$OIP_VERSION" numpy
 fi
 
+# The MLflow API is checked with the real mlflow client (the skinny package: the client without
+# the UI server).
+MLFLOW_VERSION=3.17.2
+if ! .venv-mlflow/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('mlflow-skinny') != '$MLFLOW_VERSION')" >/dev/null 2>&1; then
+    rm -rf .venv-mlflow
+    python3 -m venv .venv-mlflow
+    .venv-mlflow/bin/pip install -q --disable-pip-version-check "mlflow-skinny==$MLFLOW_VERSION"
+fi
+
 swift build --build-tests
 swift test --skip-build

@@ -302,7 +302,7 @@ struct WorkspaceAlertHooks: AlertHooks {
         let values = try PipelineParams.resolve(spec, overrides: params)
         Output.note("starting pipeline \(name) (\(path)): \(reason)")
         let executor = PipelineExecutor(store: ws.store, blobs: ws.blobs, workspaceRoot: ws.root)
-        let run = try await executor.run(spec, params: values, options: ExecutionOptions(trigger: "alert", specPath: path), events: { _ in })
+        let run = try await executor.run(spec, params: values, options: ExecutionOptions(trigger: "alert", specPath: path, environment: ws.pipelineEnvironment()), events: { _ in })
         Output.note("pipeline \(name) run \(run.id) \(run.status.rawValue)")
         guard run.status == .succeeded else {
             throw FlywheelError.failedPrecondition("pipeline run \(run.id) \(run.status.rawValue) (flywheel runs show \(run.id))")

@@ -37,7 +37,8 @@ struct RunCommand: AsyncParsableCommand {
         let values = try PipelineParams.resolve(spec, overrides: overrides)
         let ws = try global.open()
         let options = ExecutionOptions(
-            parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, useCache: !noCache, trigger: "manual", specPath: file)
+            parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, useCache: !noCache, trigger: "manual", specPath: file,
+            environment: ws.pipelineEnvironment())
         try await PipelineLaunch.execute(json: output.json, ws: ws, steps: spec.steps.map(\.name)) { executor, events in
             try await executor.run(spec, params: values, options: options, events: events)
         }

@@ -26,7 +26,7 @@ extension RunsCommand {
             }
             let options = ExecutionOptions(
                 parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, useCache: !noCache, trigger: "resume",
-                specPath: existing.specPath)
+                specPath: existing.specPath, environment: ws.pipelineEnvironment())
             let steps = try await ws.store.stepAttempts(pipelineRunID: runID).map(\.step)
             try await PipelineLaunch.execute(json: output.json, ws: ws, steps: steps) { executor, events in
                 try await executor.resume(runID, options: options, events: events)

@@ -68,7 +68,7 @@ struct SchedulerCommand: AsyncParsableCommand {
                             do {
                                 let params = try PipelineParams.resolve(spec, overrides: due.params)
                                 let run = try await executor.run(
-                                    spec, params: params, options: ExecutionOptions(parallel: parallel, trigger: due.trigger, specPath: path),
+                                    spec, params: params, options: ExecutionOptions(parallel: parallel, trigger: due.trigger, specPath: path, environment: ws.pipelineEnvironment()),
                                     events: { _ in })
                                 Output.line("\(Output.time(Timestamp(Date()))) \(due.pipeline) run \(run.id) \(run.status.rawValue)")
                             } catch {

@@ -10,7 +10,7 @@ import NIOCore
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Serve the workspace's deployments over HTTP (Open Inference Protocol, /predict, /api/v1, /metrics).",
+        abstract: "Serve the workspace over HTTP: deployments (Open Inference Protocol, /predict), /api/v1, the MLflow API, /metrics.",
         discussion: prose("""
             Loads every deployment's model versions, then answers POST /predict/NAME with one JSON
             record or an array of them, and the Open Inference Protocol under /v2. Deployments and
@@ -18,7 +18,11 @@ struct ServerCommand: AsyncParsableCommand {
             swapped in without a failed request. GET /v2/health/ready is 503 until the models are
             loaded. Sampled predictions go to the prediction log (flywheel logs predictions).
             SIGTERM or Ctrl-C stops accepting connections, finishes requests in flight and
-            flushes the log. --port 0 picks a free port; the first line printed names it.
+            flushes the log. --port 0 picks a free port; the first line printed names it. The
+            MLflow tracking API (/api/2.0/mlflow, artifacts through /api/2.0/mlflow-artifacts)
+            lets the mlflow client log here (MLFLOW_TRACKING_URI=http://HOST:PORT); while the
+            server runs, pipeline steps started in this workspace get that variable and
+            MLFLOW_RUN_ID, so their mlflow calls land in their step's run.
             """))
     @OptionGroup var global: GlobalOptions
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
@@ -46,8 +50,11 @@ struct ServerCommand: AsyncParsableCommand {
             store: ws.store, blobs: ws.blobs, logger: logger
         ) { channel in
             let bound = channel.localAddress?.port ?? 0
+            // Steps of pipelines run in this workspace log here through the MLflow API.
+            ws.recordServer(url: "http://\(host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host):\(bound)")
             Output.line("flywheel server listening on http://\(host):\(bound) (workspace \(root))")
         }
+        defer { ws.clearServer() }
         try await app.run()
         let (_, dropped, written) = app.predictionLog.counts
         Output.note("server stopped: \(written) predictions logged\(dropped > 0 ? ", \(dropped) dropped" : "")")

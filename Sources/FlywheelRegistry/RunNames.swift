@@ -1,7 +1,7 @@
 import FlywheelCore
 
 /// Readable default run names (`brisk-heron-42`), derived from the run ID so they are stable.
-enum RunNames {
+public enum RunNames {
     static let adjectives = [
         "amber", "bold", "brisk", "calm", "clever", "crisp", "dapper", "eager", "fair", "gentle", "glad", "grand",
         "hardy", "jolly", "keen", "lively", "lucky", "merry", "nimble", "noble", "proud", "quick", "quiet", "rapid",
@@ -13,7 +13,7 @@ enum RunNames {
         "stork", "swan", "tern", "trout", "wolf", "wren",
     ]
 
-    static func make(from id: RunID) -> String {
+    public static func make(from id: RunID) -> String {
         var h: UInt64 = 1469598103934665603
         for b in id.rawValue.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
         let a = adjectives[Int(h % UInt64(adjectives.count))]

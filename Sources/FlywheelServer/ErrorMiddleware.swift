@@ -17,7 +17,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if request.uri.path.hasPrefix("/v2") {
                 return Response.json(.object(["error": .string(message)]), status: Self.status(e.code))
             }
+            if Self.isMLflow(request.uri.path) { return Self.mlflow(e.code, message: message) }
             return Self.response(Self.status(e.code), code: e.code.rawValue, message: message)
+        } catch let e as any HTTPResponseError where Self.isMLflow(request.uri.path) {
+            let name = e.status == .notFound ? "ENDPOINT_NOT_FOUND" : e.status == .contentTooLarge ? "INVALID_PARAMETER_VALUE" : "BAD_REQUEST"
+            let message = e.status == .notFound ? "\(request.method) \(request.uri.path) is not an MLflow endpoint this server offers" : e.status.reasonPhrase
+            return Response.json(.object(["error_code": .string(name), "message": .string(message)]), status: e.status)
         } catch let e as any HTTPResponseError {
             let code = switch e.status.code {
             case 404: "not_found"
@@ -31,6 +36,25 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("\(request.method) \(request.uri.path): \(error)")
             return Self.response(.internalServerError, code: "internal", message: "internal error")
         }
+    }
+
+    static func isMLflow(_ path: String) -> Bool {
+        path.hasPrefix("/api/2.0/mlflow") || path.hasPrefix("/ajax-api/2.0/mlflow")
+    }
+
+    /// MLflow's error body and statuses: `RESOURCE_DOES_NOT_EXIST` 404, the caller's other faults
+    /// 400 (its client turns them into `MlflowException`s with these codes), Flywheel's own 500.
+    static func mlflow(_ code: FlywheelError.Code, message: String) -> Response {
+        let (status, name): (HTTPResponse.Status, String) = switch code {
+        case .notFound: (.notFound, "RESOURCE_DOES_NOT_EXIST")
+        case .alreadyExists: (.badRequest, "RESOURCE_ALREADY_EXISTS")
+        case .invalidArgument, .unsupported, .conflict, .failedPrecondition: (.badRequest, "INVALID_PARAMETER_VALUE")
+        case .payloadTooLarge: (.contentTooLarge, "INVALID_PARAMETER_VALUE")
+        case .unsupportedMediaType: (.unsupportedMediaType, "INVALID_PARAMETER_VALUE")
+        case .unavailable: (.serviceUnavailable, "TEMPORARILY_UNAVAILABLE")
+        default: (.internalServerError, "INTERNAL_ERROR")
+        }
+        return Response.json(.object(["error_code": .string(name), "message": .string(message)]), status: status)
     }
 
     static func status(_ code: FlywheelError.Code) -> HTTPResponse.Status {

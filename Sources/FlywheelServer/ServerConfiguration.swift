@@ -8,6 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var refreshInterval: Duration
     /// Flywheel's version, for `GET /v2`.
     public var version: String
+    /// The largest artifact accepted through the MLflow artifact proxy (held in memory once).
+    public var maxArtifactBytes: Int = 512 << 20
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, refreshInterval: Duration = .milliseconds(250),

@@ -1,0 +1,201 @@
+import FlywheelCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// MLflow's JSON shapes: reading request fields the way its protobuf JSON sends them (int64s as
+/// numbers or strings) and writing runs, experiments and metrics as its client parses them.
+enum MLflowJSON {
+    static func response(_ object: [String: JSONValue]) throws -> Response { Response.json(.object(object)) }
+    static func empty() -> Response { Response.json(.object([:])) }
+
+    static func string(_ b: JSONValue, _ key: String) throws -> String {
+        switch b[key] {
+        case .string(let s)?: return s
+        case .number(let d)?: return NumberText.shortest(d)
+        case nil, .null?: throw FlywheelError.invalidArgument("Missing value for required parameter '\(key)'")
+        default: throw FlywheelError.invalidArgument("parameter '\(key)' must be a string")
+        }
+    }
+
+    /// An int64 field: a JSON number or a string of digits; nil when absent.
+    static func int(_ b: JSONValue, _ key: String) throws -> Int? {
+        switch b[key] {
+        case nil, .null?: return nil
+        case .number(let d)? where d == d.rounded() && abs(d) < 9e18: return Int(d)
+        case .string(let s)?: if let i = Int(s) { return i }
+        default: break
+        }
+        throw FlywheelError.invalidArgument("parameter '\(key)' must be a whole number")
+    }
+
+    static func list(_ b: JSONValue, _ key: String) throws -> [JSONValue] {
+        switch b[key] {
+        case nil, .null?: return []
+        case .array(let a)?: return a
+        default: throw FlywheelError.invalidArgument("parameter '\(key)' must be a list")
+        }
+    }
+
+    static func runID(_ b: JSONValue) throws -> RunID {
+        if case .string(let s)? = b["run_id"], !s.isEmpty { return try runID(s) }
+        if case .string(let s)? = b["run_uuid"], !s.isEmpty { return try runID(s) }
+        throw FlywheelError.invalidArgument("Missing value for required parameter 'run_id'")
+    }
+
+    static func runID(_ s: String) throws -> RunID {
+        guard !s.isEmpty, s.count <= 64, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw FlywheelError.invalidArgument("run_id '\(s)' is not valid")
+        }
+        return RunID(s)
+    }
+
+    /// A metric from `{key, value, timestamp, step}`; value may be a number or "NaN"/"Infinity" text.
+    static func metric(_ m: JSONValue) throws -> Metric {
+        let key = try string(m, "key")
+        let value: Double
+        switch m["value"] {
+        case .number(let d)?: value = d
+        case .string(let s)?:
+            guard let d = Double(s) ?? ["NaN": .nan, "Infinity": .infinity, "-Infinity": -.infinity][s] else {
+                throw FlywheelError.invalidArgument("metric '\(key)': value '\(s)' is not a number")
+            }
+            value = d
+        default: throw FlywheelError.invalidArgument("metric '\(key)': Missing value for required parameter 'value'")
+        }
+        let ts = try int(m, "timestamp").map { Timestamp(millisecondsSince1970: Int64($0)) } ?? SystemWallClock().now()
+        return Metric(key: key, value: value, step: Int64(try int(m, "step") ?? 0), timestamp: ts)
+    }
+
+    static func metric(_ m: Metric) -> JSONValue {
+        .object([
+            "key": .string(m.key), "value": m.value.isFinite ? .number(m.value) : .string(m.value.isNaN ? "NaN" : m.value > 0 ? "Infinity" : "-Infinity"),
+            "timestamp": .number(Double(m.timestamp.millisecondsSince1970)), "step": .number(Double(m.step)),
+        ])
+    }
+
+    static func status(_ s: String) -> RunStatus? {
+        switch s {
+        case "RUNNING", "SCHEDULED": .running
+        case "FINISHED": .finished
+        case "FAILED": .failed
+        case "KILLED": .killed
+        default: nil
+        }
+    }
+
+    static func statusText(_ s: RunStatus) -> String {
+        switch s {
+        case .running: "RUNNING"
+        case .finished: "FINISHED"
+        case .failed: "FAILED"
+        case .killed: "KILLED"
+        }
+    }
+
+    static func experiment(_ e: Experiment) -> JSONValue {
+        .object([
+            "experiment_id": .string(e.id.rawValue), "name": .string(e.name),
+            "artifact_location": .string("mlflow-artifacts:/\(e.id.rawValue)"),
+            "lifecycle_stage": .string(e.archived ? "deleted" : "active"),
+            "creation_time": .number(Double(e.createdAt.millisecondsSince1970)),
+            "last_update_time": .number(Double(e.updatedAt.millisecondsSince1970)),
+            "tags": .array(e.labels.sorted { $0.key < $1.key }.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
+        ])
+    }
+
+    static func runInfo(_ r: Run, artifacts root: (Run) -> String) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "run_id": .string(r.id.rawValue), "run_uuid": .string(r.id.rawValue), "run_name": .string(r.name),
+            "experiment_id": .string(r.experimentID.rawValue), "user_id": .string(r.environment.user ?? ""),
+            "status": .string(statusText(r.status)), "start_time": .number(Double(r.startTime.millisecondsSince1970)),
+            "artifact_uri": .string(root(r)), "lifecycle_stage": .string("active"),
+        ]
+        if let end = r.endTime { o["end_time"] = .number(Double(end.millisecondsSince1970)) }
+        return .object(o)
+    }
+
+    static func run(_ d: RunDetail, artifacts root: (Run) -> String) -> JSONValue {
+        .object([
+            "info": runInfo(d.run, artifacts: root),
+            "data": .object([
+                "metrics": .array(d.data.latestMetrics.values.sorted { $0.key < $1.key }.map(metric)),
+                "params": .array(d.data.params.sorted { $0.key < $1.key }.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
+                "tags": .array(d.data.tags.sorted { $0.key < $1.key }.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
+            ]),
+            "inputs": .object([:]), "outputs": .object([:]),
+        ])
+    }
+
+    /// GET parameters as a body (`max_results=10&view_type=ALL`).
+    static func queryObject(_ request: Request) -> JSONValue {
+        var o: [String: JSONValue] = [:]
+        for (k, v) in request.uri.queryParameters { o[String(k)] = .string(String(v)) }
+        return .object(o)
+    }
+
+    /// Experiments matching MLflow's experiment filter: `name` or `tags.KEY` compared with `=`,
+    /// `!=`, `LIKE` or `ILIKE` and a quoted string, clauses joined by AND.
+    static func filterExperiments(_ all: [Experiment], _ filter: String) throws -> [Experiment] {
+        let clauses = filter.components(separatedBy: " and ").flatMap { $0.components(separatedBy: " AND ") }
+        var tests: [(Experiment) -> Bool] = []
+        for clause in clauses {
+            let words = clause.trimmingCharacters(in: .whitespaces)
+            guard let op = ["!=", "=", " ILIKE ", " LIKE ", " ilike ", " like "].first(where: { words.contains($0) }),
+                  let range = words.range(of: op) else {
+                throw FlywheelError.invalidArgument("experiment filter clause '\(words)' is not valid: expected name = 'x', name LIKE 'x%' or tags.k = 'v'")
+            }
+            let field = words[..<range.lowerBound].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`\""))
+            var value = words[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            guard value.count >= 2, let q = value.first, (q == "'" || q == "\""), value.last == q else {
+                throw FlywheelError.invalidArgument("experiment filter value \(value) must be a quoted string")
+            }
+            value = String(value.dropFirst().dropLast())
+            let get: (Experiment) -> String?
+            if field == "name" || field == "attribute.name" { get = { $0.name } } else if field.hasPrefix("tags.") {
+                let k = String(field.dropFirst(5))
+                get = { $0.labels[k] }
+            } else {
+                throw FlywheelError.invalidArgument("experiment filter field '\(field)' is not supported: expected name or tags.KEY")
+            }
+            let o = op.trimmingCharacters(in: .whitespaces).uppercased()
+            let pattern = value
+            tests.append { e in
+                guard let v = get(e) else { return false }
+                switch o {
+                case "=": return v == pattern
+                case "!=": return v != pattern
+                case "LIKE": return like(v, pattern, caseSensitive: true)
+                default: return like(v, pattern, caseSensitive: false)
+                }
+            }
+        }
+        return all.filter { e in tests.allSatisfy { $0(e) } }
+    }
+
+    /// SQL LIKE: `%` any run, `_` one character.
+    static func like(_ s: String, _ p: String, caseSensitive: Bool) -> Bool {
+        let a = Array(caseSensitive ? s : s.lowercased()), b = Array(caseSensitive ? p : p.lowercased())
+        var memo: [Int: Bool] = [:]
+        func go(_ i: Int, _ j: Int) -> Bool {
+            if j == b.count { return i == a.count }
+            if let m = memo[i * (b.count + 1) + j] { return m }
+            let r: Bool
+            switch b[j] {
+            case "%": r = go(i, j + 1) || (i < a.count && go(i + 1, j))
+            case "_": r = i < a.count && go(i + 1, j + 1)
+            default: r = i < a.count && a[i] == b[j] && go(i + 1, j + 1)
+            }
+            memo[i * (b.count + 1) + j] = r
+            return r
+        }
+        return go(0, 0)
+    }
+}
+
+enum NumberText {
+    static func shortest(_ d: Double) -> String {
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        return "\(d)"
+    }
+}
