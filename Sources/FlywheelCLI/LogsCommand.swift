@@ -6,7 +6,34 @@ import Foundation
 
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logs", abstract: "Read the prediction log.", subcommands: [Predictions.self])
+        commandName: "logs", abstract: "Read the prediction log.", subcommands: [Predictions.self, Labelled.self])
+
+    struct Labelled: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the logged predictions that have feedback as training data: their features and the label.",
+            discussion: prose("""
+                One row per labelled record of the deployment since --since: the features as the
+                model saw them (numbers, categories), then the feedback label in a column named
+                --target. It is what the next model trains on once the world has changed
+                ('flywheel run pipeline.yaml -p data=FILE').
+                """))
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The deployment.") var deployment: String
+        @Option(help: "How far back, e.g. 30m, 1h, 7d.") var since = "7d"
+        @Option(help: "The label column's name (the model's target).") var target: String
+        @Option(help: "The CSV file to write.") var out: String
+
+        func validate() throws {
+            guard DurationText.seconds(since) != nil else { throw ValidationError("--since '\(since)' is not a duration like 30m, 1h or 7d") }
+        }
+
+        func run() async throws {
+            let ws = try global.open()
+            let from = Timestamp(millisecondsSince1970: SystemWallClock().now().millisecondsSince1970 - Int64((DurationText.seconds(since) ?? 0) * 1000))
+            let n = try await LabelledExport.write(store: ws.store, deployment: deployment, since: from, target: target, to: URL(fileURLWithPath: out))
+            Output.line("wrote \(n) labelled rows of \(deployment) to \(out)")
+        }
+    }
 
     struct Predictions: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
