@@ -25,15 +25,19 @@ struct QuickstartCommand: AsyncParsableCommand {
     @Option(help: "Where to make the workspace (default: a new folder 'flywheel-quickstart' here).") var dir: String?
     @Option(help: "The server's port (0: any free one).") var port = 0
     @Option(help: "The seed of the generated world.") var seed: UInt64 = 7
+    @Option(name: .customLong("canary-margin"), help: "How much more accurate the canary must be than production to be promoted.")
+    var canaryMargin = 0.0
     @Flag(name: .customLong("keep-serving"), help: "Leave the server running at the end (Ctrl-C stops it).") var keepServing = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number (0-65535)") }
+        guard canaryMargin.isFinite, (-1...1).contains(canaryMargin) else { throw ValidationError("--canary-margin must be between -1 and 1") }
     }
 
     func run() async throws {
         var q = Quickstart(json: output.json)
+        q.canaryMargin = canaryMargin
         let root = try Quickstart.folder(dir)
         do {
             try await q.run(root: root, port: port, seed: seed, keepServing: keepServing)
@@ -85,6 +89,7 @@ struct Quickstart {
     }
 
     let json: Bool
+    var canaryMargin = 0.0
     var summary = Summary()
     var stageNumber = 0
 
@@ -265,13 +270,13 @@ struct Quickstart {
             q.summary.canary = ["share": Double(canary.count) / Double(max(traffic.count, 1)), "candidate_accuracy": ca, "production_accuracy": pa]
             q.say("  \(canary.count) of \(traffic.count) requests went to v\(candidate): accuracy \(Output.number(ca)) vs v\(production)'s \(Output.number(pa))")
             let who = Attribution(actor: "quickstart", reason: "canary: v\(candidate) \(Output.number(ca)) vs v\(production) \(Output.number(pa))")
-            if ca > pa {
+            if ca > pa + q.canaryMargin {
                 _ = try await ws.registry.setAlias("production", model: "churn", version: candidate, by: who)
                 q.summary.production = candidate
                 q.summary.decision = "promoted v\(candidate) to 100%"
                 q.summary.aliasMoves.append("production → v\(candidate) (canary won)")
             } else {
-                q.summary.decision = "rolled back: v\(production) keeps 100%"
+                q.summary.decision = "rolled back: v\(production) keeps 100% (v\(candidate) did not beat it by \(Output.number(q.canaryMargin)))"
             }
             try await q.apply(ws, QuickstartFiles.deployment(canary: nil))
             try? QuickstartFiles.deployment(canary: nil).write(to: ws.root.appendingPathComponent("deploy.yaml"), atomically: true, encoding: .utf8)

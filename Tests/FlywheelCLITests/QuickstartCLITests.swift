@@ -67,4 +67,22 @@ import Testing
         #expect(!result.ok)
         #expect(result.stderr.contains("stage 1 (make the workspace) failed:") && result.stderr.contains("inspect: ls "), "\(result.stderr)")
     }
+
+    @Test(.timeLimit(.minutes(3))) func aCanaryThatDoesNotWinIsRolledBack() async throws {
+        let cli = try CLI.workspace()
+        let dir = cli.cwd.appendingPathComponent("qs")
+        // No candidate beats production by a whole accuracy point of 1.
+        let result = try cli.run("quickstart", "--dir", dir.path, "--json", "--canary-margin", "1")
+        #expect(result.ok, "\(result.stderr)")
+        let s = try #require(try result.json() as? [String: Any])
+        #expect(s["production"] as? Int == 1 && (s["decision"] as? String)?.hasPrefix("rolled back: v1 keeps 100%") == true)
+        let store = try SQLiteMetadataStore(path: dir.appendingPathComponent(".flywheel/flywheel.db").path)
+        let aliases = try await store.aliases(model: "churn")
+        #expect(aliases["production"] == 1 && aliases["candidate"] == 2)
+        // The deployment went to the canary and came back to production alone.
+        let history = try await store.deploymentHistory(named: "churn").map(\.spec)
+        #expect(history.count == 3 && history[1].contains("churn@candidate") && !history[2].contains("churn@candidate"))
+        // Production still answers with v1 on the changed world, so the monitor still finds it wanting.
+        #expect(s.dict("final")["status"] as? String == "breached")
+    }
 }
