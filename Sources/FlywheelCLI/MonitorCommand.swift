@@ -80,7 +80,8 @@ extension MonitorCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check monitors now: measure the window, record the results, fire or resolve alerts and run their actions.",
             discussion: prose("""
-                The window ends now (or at --at) and is as long as the monitor's 'window:'. Exit
+                The window ends now (or at --at) and is as long as the monitor's 'window:' (or
+                starts at --from, to check the traffic since a deploy, say). Exit
                 status is 0 whatever the verdict unless --fail-on-breach is given (then 3 when a
                 rule was breached), so scripts can gate on it.
                 """))
@@ -89,11 +90,13 @@ extension MonitorCommand {
         @Argument(help: "Monitors to check (default with --all: every one).") var names: [String] = []
         @Flag(help: "Check every applied monitor.") var all = false
         @Option(help: "End the window at this time (ISO 8601, e.g. 2026-11-29T00:00:00Z) instead of now.") var at: String?
+        @Option(help: "Start the window at this time (ISO 8601) instead of the monitor's 'window:' before its end.") var from: String?
         @Flag(name: .customLong("fail-on-breach"), help: "Exit with status 3 when a check breached a rule.") var failOnBreach = false
 
         func validate() throws {
             if names.isEmpty && !all { throw ValidationError("name monitors to check, or give --all") }
             if let at, MonitorFiles.time(at) == nil { throw ValidationError("--at '\(at)' is not an ISO 8601 time like 2026-11-29T00:00:00Z") }
+            if let from, MonitorFiles.time(from) == nil { throw ValidationError("--from '\(from)' is not an ISO 8601 time like 2026-11-29T00:00:00Z") }
         }
 
         func run() async throws {
@@ -111,7 +114,11 @@ extension MonitorCommand {
             let now = at.flatMap(MonitorFiles.time) ?? SystemWallClock().now()
             let service = MonitorService(store: ws.store, blobs: ws.blobs, hooks: WorkspaceAlertHooks(ws: ws))
             var outcomes: [MonitorOutcome] = []
-            for spec in specs {
+            if let start = from.flatMap(MonitorFiles.time), start >= now {
+                throw ValidationError("--from must be before the window's end (\(Output.time(now)))")
+            }
+            for var spec in specs {
+                if let start = from.flatMap(MonitorFiles.time) { spec.window = Double(now.millisecondsSince1970 - start.millisecondsSince1970) / 1000 }
                 let outcome = try await service.run(spec, at: now)
                 outcomes.append(outcome)
                 if !output.json { MonitorFiles.print(outcome) }

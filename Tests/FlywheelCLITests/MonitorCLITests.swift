@@ -14,6 +14,12 @@ import FoundationNetworking
         return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
     }()
 
+    static func iso(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+
     /// Sends every iris row (petals lengthened by `shift` cm) in one request; returns the request id.
     func send(_ port: Int, shift: Double) async throws -> String {
         let records = Self.rows.map { r in
@@ -57,7 +63,7 @@ import FoundationNetworking
             monitor: iris-watch
             deployment: iris
             every: 1h
-            window: 4s
+            window: 1h
             reference: training
             performance: {metric: accuracy, min: 0.8}
             on_alert: [{run_pipeline: retrain}]
@@ -71,22 +77,26 @@ import FoundationNetworking
         let (server, port, _) = try await ServingCLITests().startServer(cli)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
 
-        // Traffic like the training data, labelled right: within every threshold.
+        // Traffic like the training data, labelled right: within every threshold. Each check
+        // names its window with --from and --at, so a slow machine changes nothing.
+        let t0 = Self.iso(Date())
         let calm = try await send(port, shift: 0)
         try await waitForLog(store, count: 150)
         try feedback(cli, calm, wrong: false)
-        let first = try cli.run("monitor", "run", "iris-watch", "--json")
+        let t1 = Self.iso(Date().addingTimeInterval(0.002))
+        let first = try cli.run("monitor", "run", "iris-watch", "--json", "--from", t0, "--at", t1)
         #expect(first.ok, "\(first.stderr)")
         let firstOut = try #require(try first.json() as? [[String: Any]]).first ?? [:]
         #expect(firstOut.dict("check")["status"] as? String == "ok", "\(first.stdout)")
         #expect((firstOut["transitions"] as? [Any])?.isEmpty == true)
 
-        // The window moves past the calm traffic; then petals grow and the labels stop agreeing.
-        try await Task.sleep(for: .seconds(4.5))
+        // Then petals grow and the labels stop agreeing.
+        try await Task.sleep(for: .milliseconds(5))
         let storm = try await send(port, shift: 2.5)
         try await waitForLog(store, count: 300)
         try feedback(cli, storm, wrong: true)
-        let second = try cli.run("monitor", "run", "iris-watch", "--fail-on-breach")
+        let t2 = Self.iso(Date().addingTimeInterval(0.002))
+        let second = try cli.run("monitor", "run", "iris-watch", "--fail-on-breach", "--from", t1, "--at", t2)
         #expect(second.status == 3, "\(second.stdout)\(second.stderr)")
         #expect(second.stdout.contains("iris-watch: breached — breached: feature_drift, prediction_drift, performance"), "\(second.stdout)")
         #expect(second.stdout.contains("run_pipeline retrain: succeeded — pipeline run"), "\(second.stdout)")
