@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "FlywheelServer",
             dependencies: [
-                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelYAML",
+                "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelMonitoring", "FlywheelYAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -182,7 +182,7 @@ let package = Package(
             name: "FlywheelServerTests",
             dependencies: [
                 "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelServer", "FlywheelTesting",
-                "FlywheelYAML",
+                "FlywheelYAML", "FlywheelMonitoring",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -80,6 +80,7 @@ public struct ServingApplication: Sendable {
         RegistryController(registry: ModelRegistry(store: store, blobs: blobs), store: store, maxBodyBytes: limit).addRoutes(to: router)
         DeploymentsController(store: store, runtime: runtime, maxBodyBytes: limit).addRoutes(to: router)
         FeedbackController(store: store, maxBodyBytes: limit).addRoutes(to: router)
+        MonitorsController(store: store, maxBodyBytes: limit).addRoutes(to: router)
         MLflowController(store: store, blobs: blobs, maxBodyBytes: limit, maxArtifactBytes: configuration.maxArtifactBytes).addRoutes(to: router)
         router.get("/metrics") { _, _ in
             let (queued, _, _) = runtime.predictionLog?.counts ?? (0, 0, 0)
