@@ -59,7 +59,7 @@ with mlflow.start_run(run_name="other"):
 found = client.search_runs([exp.experiment_id], filter_string="metrics.acc > 0.6")
 out["search_high"] = [r.info.run_id for r in found]
 ordered = client.search_runs([exp.experiment_id], order_by=["metrics.acc ASC"])
-out["search_order"] = [r.data.metrics.get("acc") for r in ordered]
+out["search_order"] = [r.data.metrics.get("acc", -1) for r in ordered]  # -1: no acc (sorts last)
 
 # Resuming a run by id, as a pipeline step does with MLFLOW_RUN_ID.
 os.environ["MLFLOW_RUN_ID"] = rid
@@ -68,6 +68,29 @@ with mlflow.start_run() as again:
     mlflow.log_metric("resumed", 1.0)
 os.environ.pop("MLFLOW_RUN_ID", None)
 out["resumed_metric"] = client.get_run(rid).data.metrics.get("resumed")
+
+# The model registry: register a run's model folder (it holds an MLmodel file), alias it, find it.
+with mlflow.start_run(experiment_id=exp.experiment_id) as model_run:
+    mlflow.log_text("flavors: {}\n", "model/MLmodel")
+    mlflow.log_text("weights\n", "model/weights.txt")
+mv = mlflow.register_model(f"runs:/{model_run.info.run_id}/model", "mlflow-model")
+mv2 = client.create_model_version("mlflow-model", f"runs:/{model_run.info.run_id}/model/weights.txt", run_id=model_run.info.run_id)
+client.set_registered_model_alias("mlflow-model", "champion", mv.version)
+client.set_registered_model_alias("mlflow-model", "champion", mv2.version)
+out["model_run_id"] = model_run.info.run_id
+out["registered_versions"] = [mv.version, mv2.version]
+out["by_alias"] = client.get_model_version_by_alias("mlflow-model", "champion").version
+rm = client.get_registered_model("mlflow-model")
+out["aliases"] = rm.aliases
+out["searched_versions"] = sorted(v.version for v in client.search_model_versions("name='mlflow-model'"))
+out["searched_models"] = [m.name for m in client.search_registered_models(filter_string="name LIKE 'mlflow-%'")]
+client.delete_registered_model_alias("mlflow-model", "champion")
+out["aliases_after_delete"] = client.get_registered_model("mlflow-model").aliases
+try:
+    client.get_model_version("no-such-model", "1")
+    out["missing_model"] = None
+except MlflowException as e:
+    out["missing_model"] = e.error_code
 
 # With no experiment set, the client uses experiment "0", the default one.
 mlflow.set_experiment(experiment_id="0")

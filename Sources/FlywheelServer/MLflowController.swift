@@ -123,10 +123,11 @@ struct MLflowController<Context: RequestContext> {
                 }
                 return try MLflowJSON.response(["models": .array([])])
             }
+            addRegistryRoutes(to: api)
             api.get("artifacts/list") { request, _ in
                 let id = try MLflowJSON.runID(query(request, "run_id", alternative: "run_uuid"))
                 let run = try await tracking.run(id)
-                let path = request.uri.queryParameters.get("path") ?? ""
+                let path = MLflowJSON.formQuery(request)["path"] ?? ""
                 return try await listArtifacts(id, under: path, root: "\(artifactRoot(run))")
             }
         }
@@ -134,7 +135,7 @@ struct MLflowController<Context: RequestContext> {
         // The artifact proxy: paths are EXPERIMENT/RUN/artifacts/LOGICAL_PATH.
         let artifacts = router.group("/api/2.0/mlflow-artifacts/artifacts")
         artifacts.get { request, _ in
-            let path = request.uri.queryParameters.get("path") ?? ""
+            let path = MLflowJSON.formQuery(request)["path"] ?? ""
             let (run, logical) = try await locate(path, allowRoot: true)
             return try await listArtifacts(run.id, under: logical, root: nil)
         }
@@ -197,13 +198,11 @@ struct MLflowController<Context: RequestContext> {
         var all = try await store.listExperiments(includeArchived: view != "ACTIVE_ONLY")
         if view == "DELETED_ONLY" { all = all.filter(\.archived) }
         if let filter = b["filter"], case .string(let f) = filter, !f.isEmpty {
-            all = try MLflowJSON.filterExperiments(all, f)
+            all = try MLflowJSON.filter(all, f, fields: ["name": { $0.name }], tags: { $0.labels })
         }
-        let limit = try MLflowJSON.int(b, "max_results") ?? 1000
-        let offset = try RunQuery(pageToken: b["page_token"].flatMap { if case .string(let s) = $0 { s } else { nil } }).offset()
-        let page = Array(all.dropFirst(offset).prefix(max(limit, 1)))
-        var out: [String: JSONValue] = ["experiments": .array(page.map(MLflowJSON.experiment))]
-        if offset + page.count < all.count { out["next_page_token"] = .string("o\(offset + page.count)") }
+        let page = try MLflowJSON.page(all, b)
+        var out: [String: JSONValue] = ["experiments": .array(page.items.map(MLflowJSON.experiment))]
+        if let next = page.next { out["next_page_token"] = .string(next) }
         return try MLflowJSON.response(out)
     }
 
@@ -343,8 +342,9 @@ struct MLflowController<Context: RequestContext> {
     }
 
     func query(_ request: Request, _ name: String, alternative: String? = nil) throws -> String {
-        if let v = request.uri.queryParameters.get(name), !v.isEmpty { return v }
-        if let alternative, let v = request.uri.queryParameters.get(alternative), !v.isEmpty { return v }
+        let params = MLflowJSON.formQuery(request)
+        if let v = params[name], !v.isEmpty { return v }
+        if let alternative, let v = params[alternative], !v.isEmpty { return v }
         throw FlywheelError.invalidArgument("Missing value for required parameter '\(name)'")
     }
 }

@@ -129,39 +129,54 @@ enum MLflowJSON {
 
     /// GET parameters as a body (`max_results=10&view_type=ALL`).
     static func queryObject(_ request: Request) -> JSONValue {
-        var o: [String: JSONValue] = [:]
-        for (k, v) in request.uri.queryParameters { o[String(k)] = .string(String(v)) }
-        return .object(o)
+        .object(formQuery(request).mapValues(JSONValue.string))
     }
 
-    /// Experiments matching MLflow's experiment filter: `name` or `tags.KEY` compared with `=`,
-    /// `!=`, `LIKE` or `ILIKE` and a quoted string, clauses joined by AND.
-    static func filterExperiments(_ all: [Experiment], _ filter: String) throws -> [Experiment] {
+    /// The query string decoded as an HTML form is (what Python's `requests` sends): `+` is a
+    /// space, then percent escapes. (Hummingbird's own parameters keep `+` as it is.)
+    static func formQuery(_ request: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map { part in
+                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
+            }
+            guard let k = kv.first, !k.isEmpty else { continue }
+            out[k] = kv.count > 1 ? kv[1] : ""
+        }
+        return out
+    }
+
+    /// Items matching MLflow's simple filter: a field (`fields`, e.g. `name`) or `tags.KEY`
+    /// compared with `=`, `!=`, `LIKE` or `ILIKE` and a quoted string, clauses joined by AND.
+    static func filter<T>(_ all: [T], _ filter: String, fields: [String: (T) -> String], tags: @escaping (T) -> Labels) throws -> [T] {
         let clauses = filter.components(separatedBy: " and ").flatMap { $0.components(separatedBy: " AND ") }
-        var tests: [(Experiment) -> Bool] = []
+        var tests: [(T) -> Bool] = []
         for clause in clauses {
             let words = clause.trimmingCharacters(in: .whitespaces)
             guard let op = ["!=", "=", " ILIKE ", " LIKE ", " ilike ", " like "].first(where: { words.contains($0) }),
                   let range = words.range(of: op) else {
-                throw FlywheelError.invalidArgument("experiment filter clause '\(words)' is not valid: expected name = 'x', name LIKE 'x%' or tags.k = 'v'")
+                throw FlywheelError.invalidArgument("filter clause '\(words)' is not valid: expected name = 'x', name LIKE 'x%' or tags.k = 'v'")
             }
-            let field = words[..<range.lowerBound].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`\""))
+            var field = words[..<range.lowerBound].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`\""))
+            if field.hasPrefix("attribute.") { field = String(field.dropFirst("attribute.".count)) }
             var value = words[range.upperBound...].trimmingCharacters(in: .whitespaces)
             guard value.count >= 2, let q = value.first, (q == "'" || q == "\""), value.last == q else {
-                throw FlywheelError.invalidArgument("experiment filter value \(value) must be a quoted string")
+                throw FlywheelError.invalidArgument("filter value \(value) must be a quoted string")
             }
             value = String(value.dropFirst().dropLast())
-            let get: (Experiment) -> String?
-            if field == "name" || field == "attribute.name" { get = { $0.name } } else if field.hasPrefix("tags.") {
-                let k = String(field.dropFirst(5))
-                get = { $0.labels[k] }
+            let get: (T) -> String?
+            if let f = fields[field] { get = { f($0) } } else if field.hasPrefix("tags.") || field.hasPrefix("tag.") {
+                let k = String(field.drop { $0 != "." }.dropFirst()).trimmingCharacters(in: CharacterSet(charactersIn: "`\""))
+                get = { tags($0)[k] }
             } else {
-                throw FlywheelError.invalidArgument("experiment filter field '\(field)' is not supported: expected name or tags.KEY")
+                throw FlywheelError.invalidArgument("filter field '\(field)' is not supported: expected \(fields.keys.sorted().joined(separator: ", ")) or tags.KEY")
             }
             let o = op.trimmingCharacters(in: .whitespaces).uppercased()
             let pattern = value
-            tests.append { e in
-                guard let v = get(e) else { return false }
+            tests.append { item in
+                // A tag an item lacks equals nothing, so it is "not equal" to anything (as MLflow's
+                // client expects when it filters prompts out with `tags.… != 'true'`).
+                guard let v = get(item) else { return o == "!=" }
                 switch o {
                 case "=": return v == pattern
                 case "!=": return v != pattern
@@ -170,7 +185,17 @@ enum MLflowJSON {
                 }
             }
         }
-        return all.filter { e in tests.allSatisfy { $0(e) } }
+        return all.filter { item in tests.allSatisfy { $0(item) } }
+    }
+
+    /// One page of `all` by `max_results` (default 1000) and `page_token` (an offset token).
+    static func page<T>(_ all: [T], _ b: JSONValue) throws -> (items: [T], next: String?) {
+        let limit = try int(b, "max_results") ?? 1000
+        guard limit >= 1 else { throw FlywheelError.invalidArgument("max_results must be at least 1") }
+        let token = b["page_token"].flatMap { if case .string(let s) = $0, !s.isEmpty { s } else { nil } }
+        let offset = try RunQuery(pageToken: token).offset()
+        let items = Array(all.dropFirst(offset).prefix(limit))
+        return (items, offset + items.count < all.count ? "o\(offset + items.count)" : nil)
     }
 
     /// SQL LIKE: `%` any run, `_` one character.

@@ -51,6 +51,21 @@ import FoundationNetworking
         #expect(artifacts.map(\.path).sorted() == ["config.json", "docs/sub/notes.txt", "notes.txt"])
         #expect(try cli.run("runs", "show", id.rawValue).stdout.contains("alpha"))
         #expect(seen["search_high"] as? [String] == [id.rawValue])
+
+        // The model registry: the client's view …
+        #expect(seen["registered_versions"] as? [String] == ["1", "2"] && seen["by_alias"] as? String == "2")
+        #expect(seen["aliases"] as? [String: String] == ["champion": "2"] && seen["aliases_after_delete"] as? [String: String] == [:])
+        #expect(seen["searched_versions"] as? [String] == ["1", "2"] && seen["searched_models"] as? [String] == ["mlflow-model"])
+        #expect(seen["missing_model"] as? String == "RESOURCE_DOES_NOT_EXIST")
+        // … is Flywheel's registry: versions from the run, the file version with its digest, every alias move kept.
+        let modelRun = RunID(try #require(seen["model_run_id"] as? String))
+        let versions = try await store.modelVersions(model: "mlflow-model")
+        #expect(versions.map(\.version) == [1, 2] && versions.allSatisfy { $0.runID == modelRun })
+        let weights = try #require(try await store.artifacts(runID: modelRun, prefix: nil).first { $0.path == "model/weights.txt" })
+        #expect(versions[1].digest == weights.digest && versions[0].digest == nil)
+        let moves = try await store.registryEvents(model: "mlflow-model").filter { $0.alias == "champion" }
+        #expect(moves.map(\.kind) == [.aliasSet, .aliasSet, .aliasDeleted] && moves.map { $0.version ?? $0.previousVersion } == [1, 2, 2])
+        #expect(try cli.run("models", "show", "mlflow-model").stdout.contains("@champion"))
     }
 
     @Test(.timeLimit(.minutes(3))) func aPipelineStepsMLflowCallsLandInItsRun() async throws {
