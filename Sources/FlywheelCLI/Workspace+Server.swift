@@ -32,8 +32,31 @@ extension Workspace {
     /// The URL of a server serving this workspace now (its process is alive), if any.
     func servingURL() -> String? {
         guard let data = try? Data(contentsOf: serverFile), let r = try? JSONDecoder().decode(ServerRecord.self, from: data) else { return nil }
-        // Signal 0 checks the process exists; a stale file from a killed server is ignored.
-        return kill(r.pid, 0) == 0 ? r.url : nil
+        // Signal 0 checks the process exists, and something must listen on the port: a stale
+        // file from a killed server (whose pid may since name another process) is ignored.
+        guard kill(r.pid, 0) == 0, let url = URL(string: r.url), let port = url.port, Self.listening(host: url.host ?? "127.0.0.1", port: port) else { return nil }
+        return r.url
+    }
+
+    /// Whether a TCP connection to `host` (an IPv4 address; anything else means 127.0.0.1) and
+    /// `port` is accepted. The server's own address answers at once.
+    static func listening(host: String, port: Int) -> Bool {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port)).bigEndian
+        let ip = inet_addr(host)
+        address.sin_addr.s_addr = ip == INADDR_NONE ? inet_addr("127.0.0.1") : ip
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0
     }
 
     /// Environment for pipeline steps: `MLFLOW_TRACKING_URI` when a server serves the workspace
