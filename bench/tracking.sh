@@ -11,7 +11,9 @@
 #    c. search over SEARCH_RUNS runs (metrics.accuracy > 0.9, order by accuracy desc, limit
 #    SEARCH_LIMIT, median of SEARCH_REPEATS). Flywheel through its Swift API (flywheel-bench)
 #    and through its CLI (one process per call); MLflow through MlflowClient over REST.
-# 5. prints a table with ratios and the targets (single ≥ 20× MLflow, batched ≥ 500k/s,
+# 5. the same MlflowClient workloads (a, b) against `flywheel server`'s MLflow API: one client,
+#    one protocol, two servers (MLFLOW_API=0 skips it)
+# 6. prints a table with ratios and the targets (single ≥ 20× MLflow, batched ≥ 500k/s,
 #    search ≤ 20 ms median); results and logs go to bench/out/.
 # Nothing leaves the machine: the server binds loopback only, MLflow telemetry is off.
 set -euo pipefail
@@ -30,6 +32,7 @@ SEARCH_LIMIT=${SEARCH_LIMIT:-100}     # c. max results
 MLFLOW_VERSION=${MLFLOW_VERSION:-3.17.2}
 MLFLOW_WORKERS=${MLFLOW_WORKERS:-1}   # see start_server below
 DEFAULT_SERVER_SINGLE=${DEFAULT_SERVER_SINGLE:-500}  # single calls against mlflow's default 4-worker server (0 = skip)
+MLFLOW_API=${MLFLOW_API:-1}           # 1: also run MlflowClient against flywheel server's MLflow API
 STEP_TIMEOUT=${STEP_TIMEOUT:-900}     # hard cap, seconds, for any one step
 OUT=${OUT:-$ROOT/bench/out}
 if ((SINGLE < 1 || BATCH_SIZE < 1 || BATCH_SIZE > 1000 || BATCHED < BATCH_SIZE || SEARCH_RUNS < 1 || SEARCH_REPEATS < 1 || CLI_SINGLE < 1 || CLI_BATCHES < 1)); then
@@ -185,6 +188,32 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------
+# The same client and workloads against Flywheel's server: its MLflow API over its own store.
+if ((MLFLOW_API == 1)); then
+    FWS=$TMP/fw-server
+    mkdir -p "$FWS"
+    (cd "$FWS" && "$FW" init >/dev/null)
+    say "Flywheel server: MlflowClient single and batched through its MLflow API"
+    setsid "$FW" server --workspace "$FWS" --port 0 >"$OUT/fw_server.log" 2>&1 &
+    FW_SERVER_PID=$!
+    FW_PORT=
+    for _ in $(seq 1 240); do
+        FW_PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/fw_server.log" | head -1)
+        [[ -n $FW_PORT ]] && break
+        kill -0 "$FW_SERVER_PID" 2>/dev/null || break
+        sleep 0.25
+    done
+    [[ -n $FW_PORT ]] || { say "flywheel server did not come up"; tail -30 "$OUT/fw_server.log" >&2; exit 1; }
+    timeout "$STEP_TIMEOUT" "$PY" bench/tracking_mlflow.py bench --uri "http://127.0.0.1:$FW_PORT" --server-pid "$FW_SERVER_PID" \
+        --single "$SINGLE" --batched "$BATCHED" --batch-size "$BATCH_SIZE" >"$OUT/fw_mlflow_api.json"
+    kill -TERM "$FW_SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$FW_SERVER_PID" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL "$FW_SERVER_PID" 2>/dev/null || true
+else
+    echo '{}' >"$OUT/fw_mlflow_api.json"
+fi
+
+# ---------------------------------------------------------------------------------------
 {
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -198,5 +227,9 @@ fi
         --flywheel cli_batched="$OUT/fw_cli_batched.json" \
         --mlflow "$OUT/mlflow.json" --mlflow-default "$OUT/mlflow_default_server.json" --populate "$OUT/mlflow_populate.json" \
         --batch-size "$BATCH_SIZE" --search-limit "$SEARCH_LIMIT" --search-repeats-fw "$SEARCH_REPEATS"
+    if ((MLFLOW_API == 1)); then
+        echo
+        "$PY" bench/tracking_mlflow.py api-report --mlflow "$OUT/mlflow.json" --flywheel "$OUT/fw_mlflow_api.json"
+    fi
 } | tee "$OUT/tracking.md"
 say "results in $OUT (tracking.md, *.json, logs)"

@@ -385,6 +385,28 @@ def report(args):
             print(f"- Flywheel {k}: {v['errors']} failed invocations (see log)")
 
 
+def api_report(args):
+    """The same MlflowClient workloads against two servers: mlflow server and flywheel server."""
+    m, f = (json.load(open(p)) for p in (args.mlflow, args.flywheel))
+    rows = [
+        ("a. one metric per call (`log_metric`), metrics/s", "single_per_second", "single_server_cpu", "single_metrics"),
+        ("b. batches of 1000 (`log_batch`), metrics/s", "batched_per_second", "batched_server_cpu", "batched_metrics"),
+    ]
+    print("Same client (MlflowClient over REST), same workloads, two servers:")
+    print()
+    print("| workload | flywheel server | mlflow server | ratio | server CPU per 1000 metrics (flywheel / mlflow) |")
+    print("|---|---:|---:|---:|---:|")
+    for label, rate, cpu, n in rows:
+        if rate not in m or rate not in f:
+            continue
+        per = lambda d: d[cpu] / d[n] * 1000 * 1000  # ms per 1000 metrics
+        print(f"| {label} | {f[rate]:,.0f} | {m[rate]:,.0f} | {f[rate] / m[rate]:.1f}× | {per(f):.1f} / {per(m):.1f} ms |")
+    for d, who in ((f, "flywheel"), (m, "mlflow")):
+        for k in ("single_error", "batched_error"):
+            if k in d:
+                print(f"- {who}: {d[k]}")
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -416,8 +438,12 @@ def main():
     r.add_argument("--search-limit", type=int, default=100)
     r.add_argument("--search-repeats-fw", type=int, default=50)
 
+    ar = sub.add_parser("api-report")
+    ar.add_argument("--mlflow", required=True)
+    ar.add_argument("--flywheel", required=True)
+
     args = p.parse_args()
-    {"populate": populate, "bench": bench, "report": report}[args.cmd](args)
+    {"populate": populate, "bench": bench, "report": report, "api-report": api_report}[args.cmd](args)
 
 
 if __name__ == "__main__":
