@@ -39,6 +39,7 @@ with mlflow.start_run(run_name="fit") as run:
     mlflow.log_artifact(path)
     mlflow.log_artifact(path, artifact_path="docs/sub")
     mlflow.log_dict({"a": 1}, "config.json")
+    mlflow.log_text("spaced\n", "my dir/my file.txt")
 out["run_id"] = rid
 
 got = client.get_run(rid)
@@ -52,6 +53,8 @@ out["artifacts"] = sorted((a.path, a.is_dir, a.file_size) for a in client.list_a
 out["artifacts_docs"] = sorted(a.path for a in client.list_artifacts(rid, "docs"))
 local = client.download_artifacts(rid, "docs/sub/notes.txt", work)
 out["downloaded"] = open(local).read()
+out["spaced_listing"] = sorted(a.path for a in client.list_artifacts(rid, "my dir"))
+out["spaced_download"] = open(client.download_artifacts(rid, "my dir/my file.txt", work)).read()
 
 # A second run, to search and order.
 with mlflow.start_run(run_name="other"):

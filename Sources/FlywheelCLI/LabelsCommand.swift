@@ -29,7 +29,7 @@ struct LabelsCommand: AsyncParsableCommand {
         @Flag(name: .customLong("include-labelled"), help: "Also draw predictions that already have feedback.") var includeLabelled = false
 
         func validate() throws {
-            guard DurationText.seconds(since) != nil else { throw ValidationError("--since '\(since)' is not a duration like 24h or 7d") }
+            guard let s = DurationText.seconds(since), s <= 1e10 else { throw ValidationError("--since '\(since)' is not a duration like 24h or 7d") }
             guard n > 0 else { throw ValidationError("-n must be positive") }
         }
 

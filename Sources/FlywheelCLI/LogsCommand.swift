@@ -24,7 +24,7 @@ struct LogsCommand: AsyncParsableCommand {
         @Option(help: "The CSV file to write.") var out: String
 
         func validate() throws {
-            guard DurationText.seconds(since) != nil else { throw ValidationError("--since '\(since)' is not a duration like 30m, 1h or 7d") }
+            guard let s = DurationText.seconds(since), s <= 1e10 else { throw ValidationError("--since '\(since)' is not a duration like 30m, 1h or 7d") }
         }
 
         func run() async throws {
@@ -51,7 +51,7 @@ struct LogsCommand: AsyncParsableCommand {
         @Flag(help: "Print CSV with one column per feature.") var csv = false
 
         func validate() throws {
-            guard DurationText.seconds(since) != nil else { throw ValidationError("--since '\(since)' is not a duration like 30m, 1h or 7d") }
+            guard let s = DurationText.seconds(since), s <= 1e10 else { throw ValidationError("--since '\(since)' is not a duration like 30m, 1h or 7d") }
             guard limit > 0 else { throw ValidationError("--limit must be positive") }
             if json && csv { throw ValidationError("choose one of --json and --csv") }
         }

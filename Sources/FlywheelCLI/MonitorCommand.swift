@@ -140,7 +140,7 @@ extension MonitorCommand {
         @Option(help: "Write an HTML page with SVG charts here.") var html: String?
 
         func validate() throws {
-            if let since, DurationText.seconds(since) == nil { throw ValidationError("--since '\(since)' is not a duration like 7d") }
+            if let since, (DurationText.seconds(since) ?? .infinity) > 1e10 { throw ValidationError("--since '\(since)' is not a duration like 7d") }
             if limit < 1 { throw ValidationError("--limit must be at least 1") }
         }
 
@@ -183,6 +183,10 @@ extension MonitorCommand {
         @Argument(help: "Only this monitor's alerts.") var name: String?
         @Flag(help: "Only firing alerts.") var firing = false
         @Option(help: "The most alerts to list.") var limit = 50
+
+        func validate() throws {
+            guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 10000") }
+        }
 
         func run() async throws {
             let ws = try global.open()

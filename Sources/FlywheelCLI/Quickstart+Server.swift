@@ -32,7 +32,11 @@ final class QuickstartServer: @unchecked Sendable {
             configuration: ServerConfiguration(host: "127.0.0.1", port: port, refreshInterval: .milliseconds(100), version: FlywheelCommand.version),
             store: ws.store, blobs: ws.blobs, logger: logger
         ) { channel in continuation.yield(channel.localAddress?.port ?? 0) }
-        let task = Task { try await app.run() }
+        let task = Task {
+            // However the server ends, the wait below ends with it (with the real error).
+            defer { continuation.finish() }
+            try await app.run()
+        }
         let bound: Int? = await withTaskGroup(of: Int?.self) { group in
             group.addTask {
                 for await p in ports { return p }
@@ -48,6 +52,9 @@ final class QuickstartServer: @unchecked Sendable {
         }
         guard let bound, bound > 0 else {
             task.cancel()
+            if case .failure(let error) = await task.result {
+                throw FlywheelError(.unavailable, "the server could not start on port \(port): \(error)")
+            }
             throw FlywheelError(.unavailable, "the server did not start listening within 30 s")
         }
         let server = QuickstartServer(app: app, port: bound, task: task)

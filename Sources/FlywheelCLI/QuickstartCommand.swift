@@ -163,8 +163,13 @@ struct Quickstart {
         // 3. The server, with the deployment applied.
         let server = try await stage("start the server and deploy", inspect: "cd \(root.path) && flywheel deploy show churn") { q in
             let server = try await QuickstartServer.start(ws, port: port)
-            try await q.apply(ws, QuickstartFiles.deployment(canary: nil))
-            try await server.waitFor("/v2/models/churn/ready")
+            do {
+                try await q.apply(ws, QuickstartFiles.deployment(canary: nil))
+                try await server.waitFor("/v2/models/churn/ready")
+            } catch {
+                await server.stop(ws)
+                throw error
+            }
             q.summary.server = server.url
             q.say("  \(server.url): POST /predict/churn answers with churn v\(q.summary.production ?? 0)")
             return server

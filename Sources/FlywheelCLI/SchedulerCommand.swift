@@ -58,7 +58,8 @@ struct SchedulerCommand: AsyncParsableCommand {
         let handler = SignalWatcher(message: "stopping: no new runs; waiting for running ones") { stop.set() }
         defer { handler.restore() }
         let parallel = self.parallel ?? ProcessInfo.processInfo.activeProcessorCount
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: finished runs and checks are dropped at once, so a long-lived scheduler does not grow.
+        await withDiscardingTaskGroup { group in
             while !stop.isSet {
                 do {
                     for due in try await scheduler.due(at: Timestamp(Date())) {
@@ -101,7 +102,7 @@ struct SchedulerCommand: AsyncParsableCommand {
                 let end = Date().addingTimeInterval(seconds)
                 while !stop.isSet && Date() < end { try? await Task.sleep(nanoseconds: 100_000_000) }
             }
-            await group.waitForAll()
+            // The group waits for every running pipeline and check before it returns.
         }
     }
 

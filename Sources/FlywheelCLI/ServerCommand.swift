@@ -51,7 +51,8 @@ struct ServerCommand: AsyncParsableCommand {
         ) { channel in
             let bound = channel.localAddress?.port ?? 0
             // Steps of pipelines run in this workspace log here through the MLflow API.
-            ws.recordServer(url: "http://\(host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host):\(bound)")
+            let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
+            ws.recordServer(url: "http://\(reachable):\(bound)")
             Output.line("flywheel server listening on http://\(host):\(bound) (workspace \(root))")
         }
         defer { ws.clearServer() }

@@ -48,6 +48,9 @@ extension Workspace {
         #endif
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        // A connect that gets no answer gives up after half a second (SO_SNDTIMEO bounds connect).
+        var timeout = timeval(tv_sec: 0, tv_usec: 500_000)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port)).bigEndian

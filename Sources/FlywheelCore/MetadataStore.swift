@@ -135,6 +135,7 @@ public protocol MetadataStore: Sendable {
     /// Runs one read-only SQL query over the prediction log (`predictions`: request_id, idx,
     /// time in ms, deployment, model, version, features and output as JSON text, latency_us) and
     /// `feedback` (request_id, idx, label as JSON text, time), with `:since` and `:until` (ms)
-    /// bound; returns its rows. Backends without SQL throw `unsupported`.
+    /// bound; returns its first row (the only one a monitor reads). Backends without SQL throw
+    /// `unsupported`.
     func queryPredictionLog(sql: String, since: Timestamp, until: Timestamp) async throws -> [[String: JSONValue]]
 }

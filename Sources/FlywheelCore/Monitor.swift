@@ -116,7 +116,8 @@ public struct Alert: Hashable, Codable, Sendable {
     public var resolvedAt: Timestamp?
     /// Checks that found the rule breached during this episode.
     public var occurrences: Int
-    /// When this alert's actions last ran (nil: suppressed by a cooldown, or none configured).
+    /// When this rule's actions last ran: for this alert, or (when a cooldown suppressed them)
+    /// the earlier run it was counted from, carried forward; nil when none ever ran.
     public var actionsAt: Timestamp?
     /// The check that fired it.
     public var checkID: Int64

@@ -75,6 +75,9 @@ public struct AlertEngine: Sendable {
                             alertID: alert.id, time: now, kind: a.kind, target: a.target, outcome: .suppressed, attempts: 0,
                             message: "cooldown: this rule's actions last ran at \(last); cooldown \(Int(spec.cooldown))s"))
                     }
+                    // Carried forward, so the cooldown keeps counting from the actions that really ran.
+                    alert.actionsAt = last
+                    alert = try await store.saveAlert(alert)
                 } else if let first = ranWith {
                     for a in spec.actions {
                         records.append(AlertActionRecord(
@@ -186,6 +189,7 @@ public struct AlertEngine: Sendable {
         c.results = check.results.filter { $0.breached }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return (try? encoder.encode(Payload(alert: alert, deployment: spec.deployment, check: c))) ?? Data()
     }
 
@@ -206,7 +210,8 @@ public struct AlertEngine: Sendable {
                 last = "HTTP \(status)"
                 if status < 500 && status != 429 { return (.failed, attempt, last + " (not retried)") }
             } catch { last = error.localizedDescription }
-            if attempt < attempts { try? await Task.sleep(nanoseconds: UInt64(webhookBackoff * pow(2, Double(attempt - 1)) * 1e9)) }
+            // Doubling waits, each at most 30 s, so ten attempts take under five minutes.
+            if attempt < attempts { try? await Task.sleep(nanoseconds: UInt64(min(webhookBackoff * pow(2, Double(attempt - 1)), 30) * 1e9)) }
         }
         return (.failed, max(attempts, 1), "\(last) after \(attempts) attempt(s)")
     }

@@ -111,7 +111,7 @@ public struct MonitorRunner: Sendable {
             }
         }
         if let p = spec.performance {
-            if let (value, labelled) = current.performance(p.metric, minLabels: p.minLabels) {
+            if let (value, labelled) = current.performance(p.metric, minLabels: p.minLabels), value.isFinite {
                 let breached = p.breachesBelow ? value < p.bound : value > p.bound
                 check.results.append(MonitorResult(
                     kind: "performance", name: p.metric, method: p.breachesBelow ? "min" : "max", score: value, threshold: p.bound,

@@ -32,8 +32,11 @@ public struct MonitorSchedule: Sendable {
             }
             guard let every = spec.every else { continue }
             let end = Self.periodEnd(every: every, at: now)
-            // A check already recorded for this period (by `monitor run --at`, say) counts too.
-            if let last = try await store.monitorChecks(monitor: spec.name, since: end, limit: 1).last, last.windowEnd >= end { continue }
+            // A check already recorded for this period (by `monitor run`, say) counts too; one
+            // dated in a later period (a mistyped `--at`) does not stop this one.
+            let next = Timestamp(millisecondsSince1970: end.millisecondsSince1970 + Int64((every * 1000).rounded()))
+            let recent = try await store.monitorChecks(monitor: spec.name, since: end, limit: 50)
+            if recent.contains(where: { $0.windowEnd >= end && $0.windowEnd < next }) { continue }
             guard try await store.claimTrigger("monitor:\(spec.name):\(end.millisecondsSince1970)", pipeline: "monitor:\(spec.name)", at: now) else {
                 continue
             }

@@ -161,8 +161,8 @@ public struct MonitorSpec: Hashable, Sendable {
         if let n = top["every"] { spec.every = duration(n, "every", &r) }
         if let n = top["window"], let d = duration(n, "window", &r) { spec.window = d }
         if let n = top["cooldown"] {
-            if let s = SpecReader.scalar(n), let d = DurationText.seconds(s) { spec.cooldown = d } else {
-                r.report(n, "'cooldown' must be a duration like 30m, 6h or 0")
+            if let s = SpecReader.scalar(n), let d = DurationText.seconds(s), d <= maxDuration { spec.cooldown = d } else {
+                r.report(n, "'cooldown' must be a duration like 30m, 6h or 0 (at most 100 years)")
             }
         }
         if let n = top["reference"] { spec.reference = reference(n, &r) }
@@ -198,7 +198,7 @@ public struct MonitorSpec: Hashable, Sendable {
             if (0...1).contains(d) { spec.driftShare = d } else { r.report(n, "'drift_share' must be between 0 and 1") }
         }
         if let n = top["min_rows"], let d = r.number(n, "min_rows") {
-            if d >= 1 && d == d.rounded() { spec.minRows = Int(d) } else { r.report(n, "'min_rows' must be a whole number of at least 1") }
+            if d >= 1 && d <= 1e9 && d == d.rounded() { spec.minRows = Int(d) } else { r.report(n, "'min_rows' must be a whole number from 1 to 1,000,000,000") }
         }
         if let n = top["sample_rate"], let d = r.number(n, "sample_rate") {
             if d > 0 && d <= 1 { spec.sampleRate = d } else { r.report(n, "'sample_rate' must be more than 0 and at most 1") }
@@ -247,9 +247,13 @@ public struct MonitorSpec: Hashable, Sendable {
 
     static var methodList: String { DriftMethod.allCases.map(\.rawValue).joined(separator: ", ") }
 
+    /// The longest duration a monitor takes (100 years): windows and periods stay in range of
+    /// millisecond arithmetic.
+    static let maxDuration = 100 * 365.25 * 86_400
+
     static func duration(_ n: Node, _ what: String, _ r: inout SpecReader) -> Double? {
-        if let s = SpecReader.scalar(n), let d = DurationText.seconds(s), d > 0 { return d }
-        r.report(n, "'\(what)' must be a duration like 30m, 24h or 7d")
+        if let s = SpecReader.scalar(n), let d = DurationText.seconds(s), d > 0, d <= maxDuration { return d }
+        r.report(n, "'\(what)' must be a duration like 30m, 24h or 7d (at most 100 years)")
         return nil
     }
 
@@ -290,7 +294,7 @@ public struct MonitorSpec: Hashable, Sendable {
         guard let bound = r.number(b, "performance.\(key)") else { return nil }
         var p = Performance(metric: metric, bound: bound)
         if let l = m["min_labels"], let d = r.number(l, "performance.min_labels") {
-            if d >= 1 && d == d.rounded() { p.minLabels = Int(d) } else { r.report(l, "'min_labels' must be a whole number of at least 1") }
+            if d >= 1 && d <= 1e9 && d == d.rounded() { p.minLabels = Int(d) } else { r.report(l, "'min_labels' must be a whole number from 1 to 1,000,000,000") }
         }
         return p
     }

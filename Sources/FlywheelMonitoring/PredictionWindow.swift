@@ -100,7 +100,7 @@ public struct PredictionWindow: Sendable {
             var truth: [Double] = [], predicted: [Double] = []
             for r in records {
                 guard let f = r.feedback?.numberValue ?? r.feedback.flatMap(Self.text).flatMap(Double.init),
-                      let v = r.output["value"]?.numberValue else { continue }
+                      let v = r.output["value"]?.numberValue, f.isFinite, v.isFinite else { continue }
                 truth.append(f)
                 predicted.append(v)
             }

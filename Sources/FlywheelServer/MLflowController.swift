@@ -140,7 +140,7 @@ struct MLflowController<Context: RequestContext> {
             return try await listArtifacts(run.id, under: logical, root: nil)
         }
         artifacts.get("**") { request, context in
-            let (run, logical) = try await locate(context.parameters.getCatchAll().joined(separator: "/"), allowRoot: false)
+            let (run, logical) = try await locate(Self.decodedPath(context), allowRoot: false)
             guard let record = try await store.artifacts(runID: run.id, prefix: nil).first(where: { $0.path == logical }) else {
                 throw FlywheelError.notFound("run \(run.id) has no artifact '\(logical)'")
             }
@@ -149,7 +149,7 @@ struct MLflowController<Context: RequestContext> {
                 status: .ok, headers: [.contentType: "application/octet-stream"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
         artifacts.put("**") { request, context in
-            let (run, logical) = try await locate(context.parameters.getCatchAll().joined(separator: "/"), allowRoot: false)
+            let (run, logical) = try await locate(Self.decodedPath(context), allowRoot: false)
             try ArtifactRecord.validate(path: logical)
             var request = request
             let buffer: ByteBuffer
@@ -162,6 +162,16 @@ struct MLflowController<Context: RequestContext> {
             ])
             return MLflowJSON.empty()
         }
+    }
+
+    /// The catch-all path with each segment percent-decoded (`my%20model.pkl` is `my model.pkl`).
+    static func decodedPath(_ context: Context) throws -> String {
+        try context.parameters.getCatchAll().map { segment in
+            guard let s = String(segment).removingPercentEncoding else {
+                throw FlywheelError.invalidArgument("artifact path segment '\(segment)' has a malformed percent escape")
+            }
+            return s
+        }.joined(separator: "/")
     }
 
     // MARK: Experiments
@@ -234,6 +244,8 @@ struct MLflowController<Context: RequestContext> {
         guard !e.archived else { throw FlywheelError.invalidArgument("experiment \(experimentID) is deleted; restore it to log runs into it") }
         var tags: [Tag] = []
         for t in try MLflowJSON.list(b, "tags") { tags.append(Tag(key: try MLflowJSON.string(t, "key"), value: try MLflowJSON.string(t, "value"))) }
+        // Every tag is checked before the run exists, so a refused request leaves nothing behind.
+        for t in tags { try TrackingRules.validate(key: t.key, kind: "tag") }
         let id = RunID.generate()
         let start = try MLflowJSON.int(b, "start_time").map { Timestamp(millisecondsSince1970: Int64($0)) } ?? SystemWallClock().now()
         let given = b["run_name"].flatMap { if case .string(let s) = $0, !s.isEmpty { s } else { nil } }

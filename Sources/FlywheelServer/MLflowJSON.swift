@@ -149,6 +149,7 @@ enum MLflowJSON {
     /// Items matching MLflow's simple filter: a field (`fields`, e.g. `name`) or `tags.KEY`
     /// compared with `=`, `!=`, `LIKE` or `ILIKE` and a quoted string, clauses joined by AND.
     static func filter<T>(_ all: [T], _ filter: String, fields: [String: (T) -> String], tags: @escaping (T) -> Labels) throws -> [T] {
+        guard filter.count <= 10_000 else { throw FlywheelError.invalidArgument("the filter is over 10,000 characters") }
         let clauses = filter.components(separatedBy: " and ").flatMap { $0.components(separatedBy: " AND ") }
         var tests: [(T) -> Bool] = []
         for clause in clauses {
@@ -198,23 +199,29 @@ enum MLflowJSON {
         return (items, offset + items.count < all.count ? "o\(offset + items.count)" : nil)
     }
 
-    /// SQL LIKE: `%` any run, `_` one character.
+    /// SQL LIKE: `%` any run, `_` one character; iterative (two pointers with one backtrack
+    /// point), so no pattern can exhaust the stack.
     static func like(_ s: String, _ p: String, caseSensitive: Bool) -> Bool {
         let a = Array(caseSensitive ? s : s.lowercased()), b = Array(caseSensitive ? p : p.lowercased())
-        var memo: [Int: Bool] = [:]
-        func go(_ i: Int, _ j: Int) -> Bool {
-            if j == b.count { return i == a.count }
-            if let m = memo[i * (b.count + 1) + j] { return m }
-            let r: Bool
-            switch b[j] {
-            case "%": r = go(i, j + 1) || (i < a.count && go(i + 1, j))
-            case "_": r = i < a.count && go(i + 1, j + 1)
-            default: r = i < a.count && a[i] == b[j] && go(i + 1, j + 1)
+        var i = 0, j = 0, star = -1, mark = 0
+        while i < a.count {
+            if j < b.count && (b[j] == "_" || (b[j] != "%" && b[j] == a[i])) {
+                i += 1
+                j += 1
+            } else if j < b.count && b[j] == "%" {
+                star = j
+                mark = i
+                j += 1
+            } else if star >= 0 {
+                j = star + 1
+                mark += 1
+                i = mark
+            } else {
+                return false
             }
-            memo[i * (b.count + 1) + j] = r
-            return r
         }
-        return go(0, 0)
+        while j < b.count && b[j] == "%" { j += 1 }
+        return j == b.count
     }
 }
 

@@ -63,6 +63,7 @@ enum APIEncoding {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         enc.keyEncodingStrategy = .convertToSnakeCase
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return Response.json(Array(try enc.encode(value)), status: status)
     }
 

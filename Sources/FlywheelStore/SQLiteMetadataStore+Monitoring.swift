@@ -52,6 +52,11 @@ extension SQLiteMetadataStore {
                 ])
             var out = check
             out.id = db.lastInsertedRowID
+            // As it reads back: SQLite has no NaN, so a non-finite score or threshold is none.
+            for i in out.results.indices {
+                if let s = out.results[i].score, !s.isFinite { out.results[i].score = nil }
+                if let t = out.results[i].threshold, !t.isFinite { out.results[i].threshold = nil }
+            }
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO monitor_results (check_id, position, kind, name, method, score, threshold, breached, status, detail)
@@ -60,7 +65,8 @@ extension SQLiteMetadataStore {
             for (i, r) in check.results.enumerated() {
                 // SQLite has no NaN: a non-finite score is stored as no score.
                 try insert.execute(arguments: [
-                    out.id, i, r.kind, r.name, r.method, r.score.flatMap { $0.isFinite ? $0 : nil }, r.threshold, r.breached, r.status, r.detail,
+                    out.id, i, r.kind, r.name, r.method, r.score.flatMap { $0.isFinite ? $0 : nil }, r.threshold.flatMap { $0.isFinite ? $0 : nil },
+                    r.breached, r.status, r.detail,
                 ])
             }
             return out
@@ -72,7 +78,7 @@ extension SQLiteMetadataStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM monitor_checks WHERE monitor = ? AND time >= ? ORDER BY id DESC LIMIT ?",
-                arguments: [monitor, since?.millisecondsSince1970 ?? Int64.min, limit])
+                arguments: [monitor, since?.millisecondsSince1970 ?? Int64.min, max(limit, 0)])
             let results = try db.cachedStatement(sql: "SELECT * FROM monitor_results WHERE check_id = ? ORDER BY position")
             return try rows.reversed().map { row in
                 MonitorCheck(
@@ -138,7 +144,7 @@ extension SQLiteMetadataStore {
         var arguments = StatementArguments()
         if let monitor { conditions.append("monitor = ?"); arguments += [monitor] }
         if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
-        arguments += [limit]
+        arguments += [max(limit, 0)]
         let sql = "SELECT * FROM alerts \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?"
         let args = arguments
         return try await read { db in try Row.fetchAll(db, sql: sql, arguments: args).map(Self.alert) }
@@ -146,6 +152,9 @@ extension SQLiteMetadataStore {
 
     public func recordAlertAction(_ a: AlertActionRecord) async throws {
         try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM alerts WHERE id = ?", arguments: [a.alertID]) != nil else {
+                throw FlywheelError.notFound("alert \(a.alertID) not found")
+            }
             try db.execute(
                 sql: """
                     INSERT INTO alert_actions (alert_id, seq, time, kind, target, outcome, attempts, message)
@@ -177,19 +186,19 @@ extension SQLiteMetadataStore {
                 let statement = try db.makeStatement(sql: trimmed)
                 // Named values the query does not use are ignored; a name or `?` it needs and lacks fails.
                 try statement.setArguments(["since": since.millisecondsSince1970, "until": until.millisecondsSince1970])
-                return try Row.fetchAll(statement).map { row in
-                    var out: [String: JSONValue] = [:]
-                    for (column, value) in row {
-                        switch value.storage {
-                        case .null: out[column] = .null
-                        case .int64(let i): out[column] = .number(Double(i))
-                        case .double(let d): out[column] = .number(d)
-                        case .string(let s): out[column] = .string(s)
-                        case .blob(let b): out[column] = .string(b.base64EncodedString())
-                        }
+                // Only the first row is used: fetching one keeps a query over the whole log cheap.
+                guard let row = try Row.fetchOne(statement) else { return [] }
+                var out: [String: JSONValue] = [:]
+                for (column, value) in row {
+                    switch value.storage {
+                    case .null: out[column] = .null
+                    case .int64(let i): out[column] = .number(Double(i))
+                    case .double(let d): out[column] = .number(d)
+                    case .string(let s): out[column] = .string(s)
+                    case .blob(let b): out[column] = .string(b.base64EncodedString())
                     }
-                    return out
                 }
+                return [out]
             }
         } catch let e as FlywheelError {
             throw e

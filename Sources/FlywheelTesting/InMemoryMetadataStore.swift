@@ -410,7 +410,10 @@ public actor InMemoryMetadataStore: MetadataStore {
         var c = check
         c.id = Int64(checks.count + 1)
         // As SQL stores it: a non-finite score is no score.
-        for i in c.results.indices where c.results[i].score.map({ !$0.isFinite }) ?? false { c.results[i].score = nil }
+        for i in c.results.indices {
+            if let s = c.results[i].score, !s.isFinite { c.results[i].score = nil }
+            if let t = c.results[i].threshold, !t.isFinite { c.results[i].threshold = nil }
+        }
         checks.append(c)
         return c
     }
@@ -437,7 +440,10 @@ public actor InMemoryMetadataStore: MetadataStore {
         Array(alertList.reversed().filter { a in (monitor.map { a.monitor == $0 } ?? true) && (state.map { a.state == $0 } ?? true) }.prefix(max(limit, 0)))
     }
 
-    public func recordAlertAction(_ action: AlertActionRecord) { actions.append(action) }
+    public func recordAlertAction(_ action: AlertActionRecord) throws {
+        guard alertList.contains(where: { $0.id == action.alertID }) else { throw FlywheelError.notFound("alert \(action.alertID) not found") }
+        actions.append(action)
+    }
     public func alertActions(alertID: Int64) -> [AlertActionRecord] { actions.filter { $0.alertID == alertID } }
 
     public func queryPredictionLog(sql: String, since: Timestamp, until: Timestamp) throws -> [[String: JSONValue]] {

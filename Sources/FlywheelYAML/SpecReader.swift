@@ -34,8 +34,31 @@ public struct SpecReader: Sendable {
 
     public init() {}
 
+    /// The deepest flow nesting (`[`, `{`) a spec may have.
+    public static let maxNesting = 64
+
     /// The document's root node, or nil (with a diagnostic) when the text is not YAML.
     public mutating func compose(_ text: String) -> Node? {
+        // The YAML composer recurses once per level: refuse absurd flow nesting before it runs.
+        var depth = 0, deepest = 0, quote: Character?
+        for c in text {
+            if let q = quote {
+                if c == q { quote = nil }
+                continue
+            }
+            switch c {
+            case "\"", "'": quote = c
+            case "[", "{":
+                depth += 1
+                deepest = max(deepest, depth)
+            case "]", "}": depth = max(depth - 1, 0)
+            default: break
+            }
+            if deepest > Self.maxNesting {
+                diagnostics.append(Diagnostic(nil, "the YAML nests more than \(Self.maxNesting) levels of [ ] or { }"))
+                return nil
+            }
+        }
         do {
             return try Yams.compose(yaml: text)
         } catch let e as YamlError {
@@ -110,7 +133,11 @@ public struct SpecReader: Sendable {
 
     /// A number, or nil (with a diagnostic naming `what`) when the node is not one.
     public mutating func number(_ n: Node, _ what: String) -> Double? {
-        if case .scalar(let s) = n, s.style == .plain, let d = n.float ?? n.int.map(Double.init) { return d }
+        if case .scalar(let s) = n, s.style == .plain, let d = n.float ?? n.int.map(Double.init) {
+            if d.isFinite { return d }
+            report(n, "'\(what)' must be a finite number")
+            return nil
+        }
         report(n, "'\(what)' must be a number")
         return nil
     }
@@ -148,7 +175,7 @@ public enum DurationText {
         let t = text.trimmingCharacters(in: .whitespaces)
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, scale) in units where t.hasSuffix(suffix) {
-            if let v = Double(t.dropLast(suffix.count)), v >= 0, v.isFinite { return v * scale }
+            if let v = Double(t.dropLast(suffix.count)), v >= 0, (v * scale).isFinite { return v * scale }
         }
         if let v = Double(t), v >= 0, v.isFinite { return v }
         return nil

@@ -31,6 +31,7 @@ import FoundationNetworking
         #expect((seen["loss_history"] as? [[Double]])?.map { $0[1] } == [1, 0.5, 1.0 / 3, 0.25, 0.2])
         #expect(seen["downloaded"] as? String == "hello from mlflow\n")
         #expect(seen["artifacts_docs"] as? [String] == ["docs/sub"])
+        #expect(seen["spaced_listing"] as? [String] == ["my dir/my file.txt"] && seen["spaced_download"] as? String == "spaced\n")
         #expect(seen["missing_experiment"] as? Bool == true && seen["resumed_same"] as? Bool == true && seen["resumed_metric"] as? Double == 1)
         #expect(seen["missing_run"] as? String == "RESOURCE_DOES_NOT_EXIST" && seen["duplicate_experiment"] as? String == "RESOURCE_ALREADY_EXISTS")
         #expect(seen["search_order"] as? [Double] == [0.5, 0.9])
@@ -48,7 +49,7 @@ import FoundationNetworking
         #expect(try await store.metricHistory(runID: id, key: "loss").map(\.step) == [0, 1, 2, 3, 4])
         #expect(data.tags["team"] == "fraud" && data.tags["mlflow.runName"] == "fit")
         let artifacts = try await store.artifacts(runID: id, prefix: nil)
-        #expect(artifacts.map(\.path).sorted() == ["config.json", "docs/sub/notes.txt", "notes.txt"])
+        #expect(artifacts.map(\.path).sorted() == ["config.json", "docs/sub/notes.txt", "my dir/my file.txt", "notes.txt"])
         #expect(try cli.run("runs", "show", id.rawValue).stdout.contains("alpha"))
         #expect(seen["search_high"] as? [String] == [id.rawValue])
 
@@ -132,6 +133,7 @@ import FoundationNetworking
             ("POST", "/api/2.0/mlflow/runs/create", #"{"experiment_id": "0", "start_time": "soon"}"#, 400, "INVALID_PARAMETER_VALUE", "start_time"),
             ("POST", "/api/2.0/mlflow/runs/search", #"{"filter": "metrics.acc >>> 1"}"#, 400, "INVALID_PARAMETER_VALUE", "filter error"),
             ("GET", "/api/2.0/mlflow/no/such/endpoint", nil, 404, "ENDPOINT_NOT_FOUND", "no/such/endpoint"),
+            ("POST", "/api/2.0/mlflow/runs/create", #"{"experiment_id": "0", "tags": [{"key": "/bad", "value": "x"}]}"#, 400, "INVALID_PARAMETER_VALUE", "/bad"),
             ("PUT", "/api/2.0/mlflow-artifacts/artifacts/0/abc/notes.txt", "x", 400, "INVALID_PARAMETER_VALUE", "EXPERIMENT_ID/RUN_ID/artifacts/PATH"),
         ]
         for (method, path, body, status, code, words) in cases {
@@ -139,5 +141,12 @@ import FoundationNetworking
             #expect(s == status && json["error_code"] as? String == code, "\(method) \(path): \(s) \(json)")
             #expect((json["message"] as? String)?.contains(words) == true, "\(method) \(path): \(json)")
         }
+        // The refused run left nothing behind.
+        let (_, found) = try await call("POST", "/api/2.0/mlflow/runs/search", #"{"experiment_ids": []}"#)
+        #expect((found["runs"] as? [Any])?.isEmpty ?? true)
+        // A pattern of many wildcards is matched without recursion, and answers.
+        let wild = String(repeating: "%", count: 5000)
+        let (s, page) = try await call("POST", "/api/2.0/mlflow/experiments/search", #"{"filter": "name LIKE '\#(wild)Default'"}"#)
+        #expect(s == 200 && (page["experiments"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Default"], "\(s) \(page)")
     }
 }

@@ -91,19 +91,24 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
         let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: hooks)
         var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\ncooldown: 6h\non_alert: [{run_pipeline: retrain, params: {why: drift}}]\n")
         spec.predictions = false
-        _ = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
+        let first = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
         #expect(hooks.runs.count == 1 && hooks.runs[0].0 == "retrain" && hooks.runs[0].1 == ["why": "drift"])
         _ = try await engine.evaluate(spec, try await check(store, "m", minute: 60, breached: []))
         // Fires again two hours after the actions: a new alert, its action suppressed and recorded so.
         let again = try await engine.evaluate(spec, try await check(store, "m", minute: 120, breached: ["feature_drift"]))
         #expect(again.map(\.kind) == [.fired] && again[0].actions.map(\.outcome) == [.suppressed])
-        #expect(again[0].alert.actionsAt == nil && hooks.runs.count == 1)
+        // It carries the time the actions really ran, so the cooldown keeps counting from there.
+        #expect(again[0].alert.actionsAt == first[0].alert.actionsAt && hooks.runs.count == 1)
         #expect(try await store.alertActions(alertID: again[0].alert.id).first?.message.contains("cooldown") == true)
-        // After the cooldown (counted from the last actions that ran), actions run again.
+        // A third episode still inside the six hours is suppressed too (not freed by the suppressed one).
         _ = try await engine.evaluate(spec, try await check(store, "m", minute: 180, breached: []))
+        let third = try await engine.evaluate(spec, try await check(store, "m", minute: 240, breached: ["feature_drift"]))
+        #expect(third[0].actions.map(\.outcome) == [.suppressed] && hooks.runs.count == 1)
+        // After the cooldown (counted from the last actions that ran), actions run again.
+        _ = try await engine.evaluate(spec, try await check(store, "m", minute: 300, breached: []))
         let later = try await engine.evaluate(spec, try await check(store, "m", minute: 7 * 60, breached: ["feature_drift"]))
         #expect(later[0].actions.map(\.outcome) == [.succeeded] && hooks.runs.count == 2)
-        #expect(try await store.alerts(monitor: "m", state: nil, limit: 10).count == 3)
+        #expect(try await store.alerts(monitor: "m", state: nil, limit: 10).count == 4)
     }
 
     @Test func insufficientDataResolvesNothing() async throws {

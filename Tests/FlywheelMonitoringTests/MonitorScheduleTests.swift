@@ -40,6 +40,11 @@ import Testing
             monitor: "hourly", time: try time("2026-11-29T12:00:00Z"), windowStart: try time("2026-11-29T11:00:00Z"),
             windowEnd: try time("2026-11-29T12:00:00Z"), reference: "", referenceRows: 0, currentRows: 0, status: .insufficientData, message: ""))
         #expect(try await a.due(at: try time("2026-11-29T12:00:05Z")).due.isEmpty)
+        // One dated far ahead (a mistyped --at) does not stop the periods before it.
+        _ = try await store.recordMonitorCheck(MonitorCheck(
+            monitor: "hourly", time: try time("2062-01-01T00:00:00Z"), windowStart: try time("2061-12-31T23:00:00Z"),
+            windowEnd: try time("2062-01-01T00:00:00Z"), reference: "", referenceRows: 0, currentRows: 0, status: .insufficientData, message: ""))
+        #expect(try await a.due(at: try time("2026-11-29T13:00:01Z")).due.map(\.0.name) == ["hourly"])
     }
 
     @Test func aServiceRunChecksAndEvaluatesAlerts() async throws {

@@ -90,6 +90,24 @@ import Testing
         #expect(lines == lines.sorted())
     }
 
+    @Test func hugeOrNonFiniteNumbersAreRefusedNotTrapped() {
+        let cases: [(String, String)] = [
+            ("window: 1e20s", "'window' must be a duration"), ("every: 1e305d", "'every' must be a duration"),
+            ("reference: {window: 1e20s, offset: 1s}", "'reference.window' must be a duration"), ("cooldown: 1e30d", "'cooldown' must be a duration"),
+            ("min_rows: 1e19", "'min_rows' must be a whole number"), ("min_rows: .inf", "must be a finite number"),
+            ("performance: {metric: accuracy, min: .nan}", "must be a finite number"),
+            ("performance: {metric: accuracy, min: 0.9, min_labels: 1e19}", "'min_labels' must be a whole number"),
+            ("thresholds: {psi: .inf}", "must be a finite number"),
+        ]
+        for (line, words) in cases {
+            let (spec, problems) = MonitorSpec.parse("monitor: m\ndeployment: iris\n\(line)\n")
+            #expect(spec == nil && problems.contains { $0.message.contains(words) }, "\(line): \(problems)")
+        }
+        // Deep flow nesting is refused before the recursive YAML composer sees it.
+        let deep = "monitor: m\ndeployment: iris\nfeatures: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(MonitorSpec.parse(deep).diagnostics.first?.message.contains("nests more than") == true)
+    }
+
     @Test func aMonitorWatchesSomething() {
         let (spec, problems) = MonitorSpec.parse("monitor: m\nevery: 1h\n")
         #expect(spec == nil)

@@ -46,10 +46,12 @@ import Testing
         // The latest `limit`, oldest first; `since` cuts earlier ones.
         #expect(try await store.monitorChecks(monitor: "m", since: nil, limit: 2).map(\.time) == [ts(2000), ts(3000)])
         #expect(try await store.monitorChecks(monitor: "m", since: ts(2000), limit: 10).map(\.time) == [ts(2000), ts(3000)])
-        // A non-finite score is kept as no score (SQL has no NaN).
-        let nan = try await store.recordMonitorCheck(check("n", at: 10, score: .nan))
-        #expect(try await store.monitorChecks(monitor: "n", since: nil, limit: 1).first?.results[0].score == nil)
-        #expect(nan.id != 0)
+        // A non-finite score or threshold is kept as none (SQL has no NaN), and the recorded check says so too.
+        var odd = check("n", at: 10, score: .nan)
+        odd.results[0].threshold = .infinity
+        let nan = try await store.recordMonitorCheck(odd)
+        #expect(nan.id != 0 && nan.results[0].score == nil && nan.results[0].threshold == nil)
+        #expect(try await store.monitorChecks(monitor: "n", since: nil, limit: 1).first == nan)
     }
 
     @Test(arguments: Backend.allCases)
@@ -82,6 +84,13 @@ import Testing
         try await store.recordAlertAction(roll)
         try await store.recordAlertAction(AlertActionRecord(alertID: b2.id, time: ts(40), kind: "webhook", target: "u", outcome: .suppressed, attempts: 0, message: "cooldown"))
         #expect(try await store.alertActions(alertID: a.id) == [hook, roll])
+        // An action of an alert that does not exist is refused alike.
+        await #expect(throws: FlywheelError.self) {
+            try await store.recordAlertAction(AlertActionRecord(alertID: 999, time: ts(1), kind: "webhook", target: "u", outcome: .failed, attempts: 1, message: ""))
+        }
+        // A negative limit is no rows on every backend.
+        #expect(try await store.alerts(monitor: nil, state: nil, limit: -1).isEmpty)
+        #expect(try await store.monitorChecks(monitor: "m", since: nil, limit: -1).isEmpty)
         #expect(try await store.alertActions(alertID: b2.id).map(\.outcome) == [.suppressed])
     }
 
