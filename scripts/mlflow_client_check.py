@@ -90,6 +90,11 @@ out["searched_models"] = [m.name for m in client.search_registered_models(filter
 client.delete_registered_model_alias("mlflow-model", "champion")
 out["aliases_after_delete"] = client.get_registered_model("mlflow-model").aliases
 try:
+    client.create_model_version("mlflow-model", f"runs:/{rid}/notes.txt", run_id=model_run.info.run_id)
+    out["mismatched_source"] = None
+except MlflowException as e:
+    out["mismatched_source"] = e.error_code
+try:
     client.get_model_version("no-such-model", "1")
     out["missing_model"] = None
 except MlflowException as e:

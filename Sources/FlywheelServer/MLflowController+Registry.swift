@@ -123,6 +123,9 @@ extension MLflowController {
             if parts.count > 3, parts[2] == "artifacts" { runID = RunID(parts[1]); path = parts.dropFirst(3).joined(separator: "/") }
         }
         guard let runID, let path else { return nil }
+        if let run, run != runID {
+            throw FlywheelError.invalidArgument("source '\(source)' names run \(runID), but run_id is \(run)")
+        }
         return try await store.artifacts(runID: runID, prefix: path).first { $0.path == path }?.digest
     }
 

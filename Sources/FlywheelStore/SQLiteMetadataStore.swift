@@ -355,9 +355,10 @@ public final class SQLiteMetadataStore: MetadataStore {
             var sql = "SELECT * FROM artifacts WHERE run_id = ?"
             var args: [any DatabaseValueConvertible] = [runID.rawValue]
             if let prefix {
-                // substr, not LIKE: a prefix may contain % or _.
+                // substr, not LIKE: a prefix may contain % or _. SQLite's substr counts a text's
+                // characters (code points), not its bytes.
                 sql += " AND (path = ? OR substr(path, 1, ?) = ?)"
-                args += [prefix, prefix.utf8.count + 1, prefix + "/"]
+                args += [prefix, prefix.unicodeScalars.count + 1, prefix + "/"]
             }
             return try Row.fetchAll(db, sql: sql + " ORDER BY path", arguments: StatementArguments(args)).map { row in
                 ArtifactRecord(

@@ -57,7 +57,7 @@ import FoundationNetworking
         #expect(seen["registered_versions"] as? [String] == ["1", "2"] && seen["by_alias"] as? String == "2")
         #expect(seen["aliases"] as? [String: String] == ["champion": "2"] && seen["aliases_after_delete"] as? [String: String] == [:])
         #expect(seen["searched_versions"] as? [String] == ["1", "2"] && seen["searched_models"] as? [String] == ["mlflow-model"])
-        #expect(seen["missing_model"] as? String == "RESOURCE_DOES_NOT_EXIST")
+        #expect(seen["missing_model"] as? String == "RESOURCE_DOES_NOT_EXIST" && seen["mismatched_source"] as? String == "INVALID_PARAMETER_VALUE")
         // … is Flywheel's registry: versions from the run, the file version with its digest, every alias move kept.
         let modelRun = RunID(try #require(seen["model_run_id"] as? String))
         let versions = try await store.modelVersions(model: "mlflow-model")

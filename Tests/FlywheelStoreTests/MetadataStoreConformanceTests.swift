@@ -231,6 +231,9 @@ import Testing
         #expect(all.last?.size == 7)
         #expect(try await s.artifacts(runID: r, prefix: "model").map(\.path) == ["model/meta/info.txt", "model/weights.json"])
         #expect(try await s.artifacts(runID: r, prefix: "report.html").map(\.path) == ["report.html"])
+        // A folder named beyond ASCII lists its files too (SQLite counts characters, not bytes).
+        try await s.recordArtifacts([ArtifactRecord(runID: r, path: "données/été.csv", digest: d2, size: 1, createdAt: ts(3))])
+        #expect(try await s.artifacts(runID: r, prefix: "données").map(\.path) == ["données/été.csv"])
         let bad = await #expect(throws: FlywheelError.self) {
             try await s.recordArtifacts([ArtifactRecord(runID: r, path: "../escape", digest: d1, size: 1, createdAt: ts(1))])
         }
