@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "FlywheelStore",
-            dependencies: ["FlywheelCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["FlywheelCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(

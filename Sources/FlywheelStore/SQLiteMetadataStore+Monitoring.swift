@@ -1,6 +1,7 @@
 import FlywheelCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 extension SQLiteMetadataStore {
     static func monitorRecord(_ row: Row) -> MonitorRecord {
@@ -182,7 +183,20 @@ extension SQLiteMetadataStore {
         }
         do {
             // A reader connection is read-only, so a query cannot change the workspace.
+            let timeout = monitorQueryTimeout
             return try await pool.read { db in
+                // SQLite calls the handler every 1,000 virtual-machine steps; past the deadline it
+                // answers 1 and the query stops with SQLITE_INTERRUPT. Only this connection is touched.
+                let deadline = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+                deadline.pointee = Date().timeIntervalSince1970 + timeout
+                sqlite3_progress_handler(db.sqliteConnection, 1000, { context in
+                    guard let context else { return 0 }
+                    return Date().timeIntervalSince1970 > context.assumingMemoryBound(to: Double.self).pointee ? 1 : 0
+                }, deadline)
+                defer {
+                    sqlite3_progress_handler(db.sqliteConnection, 0, nil, nil)
+                    deadline.deallocate()
+                }
                 let statement = try db.makeStatement(sql: trimmed)
                 // Named values the query does not use are ignored; a name or `?` it needs and lacks fails.
                 try statement.setArguments(["since": since.millisecondsSince1970, "until": until.millisecondsSince1970])
@@ -202,6 +216,8 @@ extension SQLiteMetadataStore {
             }
         } catch let e as FlywheelError {
             throw e
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_INTERRUPT {
+            throw FlywheelError.invalidArgument("the monitor query ran over \(monitorQueryTimeout == monitorQueryTimeout.rounded() ? String(Int(monitorQueryTimeout)) : String(monitorQueryTimeout)) s and was stopped")
         } catch let e as DatabaseError {
             throw FlywheelError.invalidArgument("the monitor query failed: \(e.message ?? "\(e.resultCode)")")
         }

@@ -9,9 +9,12 @@ import GRDB
 /// statements.
 public final class SQLiteMetadataStore: MetadataStore {
     let pool: DatabasePool
+    /// How long a monitor's SQL query may run before it is stopped.
+    let monitorQueryTimeout: TimeInterval
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    public init(path: String, busyTimeout: TimeInterval = 60) throws {
+    public init(path: String, busyTimeout: TimeInterval = 60, monitorQueryTimeout: TimeInterval = 30) throws {
+        self.monitorQueryTimeout = monitorQueryTimeout
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true

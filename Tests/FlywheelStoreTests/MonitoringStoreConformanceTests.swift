@@ -121,6 +121,12 @@ import Testing
             await #expect(throws: FlywheelError.self, "\(bad)") { try await store.queryPredictionLog(sql: bad, since: ts(0), until: ts(1)) }
         }
         #expect(try await store.predictions(PredictionQuery(limit: 100)).count == 10)
+        // A query that never ends is stopped at the deadline, with a message saying so.
+        let quick = try SQLiteMetadataStore(path: TempDir.make().appendingPathComponent("q.db").path, monitorQueryTimeout: 0.3)
+        let started = Date()
+        let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) AS value FROM c"
+        let stopped = await #expect(throws: FlywheelError.self) { try await quick.queryPredictionLog(sql: endless, since: ts(0), until: ts(1)) }
+        #expect(stopped?.message.contains("ran over 0.3 s") == true && Date().timeIntervalSince(started) < 20)
         // The in-memory store has no SQL and says so.
         await #expect(throws: FlywheelError.self) { try await InMemoryMetadataStore().queryPredictionLog(sql: sql, since: ts(0), until: ts(1)) }
     }
