@@ -205,7 +205,7 @@ struct Quickstart {
             let customers = (0..<400).map { _ in world.customer(shifted: false) }
             let answers = try await server.predict(customers)
             let labelled = try await server.feedback(answers, share: 0.6)
-            try await q.waitForLog(ws, count: 400)
+            try await q.waitForLog(ws, count: 400, since: start)
             q.say("  400 requests, \(labelled) labelled; accuracy on them \(Output.number(Self.accuracy(answers)))")
             let now = SystemWallClock().now()
             monitor.window = Self.window(since: start, to: now)
@@ -220,7 +220,7 @@ struct Quickstart {
             let customers = (0..<800).map { _ in world.customer(shifted: true) }
             let answers = try await server.predict(customers)
             let labelled = try await server.feedback(answers, share: 0.75)
-            try await q.waitForLog(ws, count: 1200)
+            try await q.waitForLog(ws, count: 800, since: start)
             q.say("  800 requests from the changed world, \(labelled) labelled; accuracy on them \(Output.number(Self.accuracy(answers)))")
             let n = try await LabelledExport.write(
                 store: ws.store, deployment: "churn", since: start, target: ChurnWorld.target, to: ws.root.appendingPathComponent("data/labelled.csv"))
@@ -298,7 +298,7 @@ struct Quickstart {
             let start = SystemWallClock().now()
             let settled = try await server.predict((0..<300).map { _ in world.customer(shifted: true) })
             try await server.feedback(settled, share: 0.6)
-            try await q.waitForLog(ws, count: 1200 + answers.count + traffic.count + 300)
+            try await q.waitForLog(ws, count: 300, since: start)
             let now = SystemWallClock().now()
             monitor.window = Self.window(since: start, to: now)
             let outcome = try await service.run(monitor, at: now)
@@ -348,12 +348,14 @@ struct Quickstart {
         _ = try await ws.store.applyDeployment(name: "churn", spec: text, actor: "quickstart", at: SystemWallClock().now())
     }
 
-    func waitForLog(_ ws: Workspace, count: Int) async throws {
-        for _ in 0..<200 {
-            if try await ws.store.predictions(PredictionQuery(deployment: "churn", limit: count + 1)).count >= count { return }
+    /// Waits (bounded) until the log holds `count` records logged since `since` (the logger
+    /// writes in batches, behind the answers).
+    func waitForLog(_ ws: Workspace, count: Int, since: Timestamp) async throws {
+        for _ in 0..<600 {
+            if try await ws.store.predictions(PredictionQuery(deployment: "churn", since: since, limit: count + 1)).count >= count { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw FlywheelError(.unavailable, "the prediction log did not reach \(count) records within 10 s")
+        throw FlywheelError(.unavailable, "the prediction log did not reach \(count) records since \(since) within 30 s")
     }
 
     /// The window from `t` to `now`, to the millisecond (the log stamps each request when it arrives).
