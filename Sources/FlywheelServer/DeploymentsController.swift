@@ -30,12 +30,7 @@ struct DeploymentsController<Context: RequestContext> {
         }
         api.put(":name") { request, context in
             let name = try context.parameters.require("name")
-            var request = request
-            let buffer: ByteBuffer
-            do { buffer = try await request.collectBody(upTo: maxBodyBytes) } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
-                throw FlywheelError(.payloadTooLarge, "the body is over the limit of \(maxBodyBytes) bytes")
-            }
-            let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+            let text = try await JSONBody.text(request, limit: maxBodyBytes)
             let (spec, diagnostics) = DeploymentSpec.parse(text)
             guard let spec else {
                 throw FlywheelError.invalidArgument("the deployment is not valid: " + diagnostics.map(\.description).joined(separator: "; "))

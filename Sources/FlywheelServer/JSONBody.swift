@@ -20,12 +20,22 @@ enum JSONBody {
 
     static func json(_ request: inout Request, limit: Int) async throws -> Data {
         try checkJSONContentType(request)
+        return Data(try await bytes(&request, limit: limit).readableBytesView)
+    }
+
+    /// The whole body, any content type; over `limit` bytes is a 413 naming the limit.
+    static func bytes(_ request: inout Request, limit: Int, what: String = "the body") async throws -> ByteBuffer {
         do {
-            let buffer = try await request.collectBody(upTo: limit)
-            return Data(buffer.readableBytesView)
+            return try await request.collectBody(upTo: limit)
         } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
-            throw FlywheelError(.payloadTooLarge, "the body is over the limit of \(limit) bytes")
+            throw FlywheelError(.payloadTooLarge, "\(what) is over the limit of \(limit) bytes")
         }
+    }
+
+    /// The body as UTF-8 text (a YAML spec), within `limit`.
+    static func text(_ request: Request, limit: Int) async throws -> String {
+        var request = request
+        return String(decoding: try await bytes(&request, limit: limit).readableBytesView, as: UTF8.self)
     }
 
     /// A request ID: the caller's `x-request-id` when it is a sane token, else a fresh one.

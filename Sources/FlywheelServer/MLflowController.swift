@@ -152,10 +152,7 @@ struct MLflowController<Context: RequestContext> {
             let (run, logical) = try await locate(Self.decodedPath(context), allowRoot: false)
             try ArtifactRecord.validate(path: logical)
             var request = request
-            let buffer: ByteBuffer
-            do { buffer = try await request.collectBody(upTo: maxArtifactBytes) } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
-                throw FlywheelError(.payloadTooLarge, "the artifact is over the limit of \(maxArtifactBytes) bytes")
-            }
+            let buffer = try await JSONBody.bytes(&request, limit: maxArtifactBytes, what: "the artifact")
             let info = try await blobs.put(Data(buffer.readableBytesView))
             try await store.recordArtifacts([
                 ArtifactRecord(runID: run.id, path: logical, digest: info.digest, size: info.size, createdAt: SystemWallClock().now())

@@ -1,4 +1,5 @@
 import FlywheelCore
+import FlywheelData
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,7 +13,7 @@ enum MLflowJSON {
     static func string(_ b: JSONValue, _ key: String) throws -> String {
         switch b[key] {
         case .string(let s)?: return s
-        case .number(let d)?: return NumberText.shortest(d)
+        case .number(let d)?: return NumberFormatting.shortest(d)
         case nil, .null?: throw FlywheelError.invalidArgument("Missing value for required parameter '\(key)'")
         default: throw FlywheelError.invalidArgument("parameter '\(key)' must be a string")
         }
@@ -222,12 +223,5 @@ enum MLflowJSON {
         }
         while j < b.count && b[j] == "%" { j += 1 }
         return j == b.count
-    }
-}
-
-enum NumberText {
-    static func shortest(_ d: Double) -> String {
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-        return "\(d)"
     }
 }

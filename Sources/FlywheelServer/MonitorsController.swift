@@ -29,12 +29,7 @@ struct MonitorsController<Context: RequestContext> {
         }
         api.put(":name") { request, context in
             let name = try context.parameters.require("name")
-            var request = request
-            let buffer: ByteBuffer
-            do { buffer = try await request.collectBody(upTo: maxBodyBytes) } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
-                throw FlywheelError(.payloadTooLarge, "the body is over the limit of \(maxBodyBytes) bytes")
-            }
-            let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+            let text = try await JSONBody.text(request, limit: maxBodyBytes)
             let (spec, diagnostics) = MonitorSpec.parse(text)
             guard let spec else {
                 throw FlywheelError.invalidArgument("the monitor is not valid: " + diagnostics.map(\.description).joined(separator: "; "))
