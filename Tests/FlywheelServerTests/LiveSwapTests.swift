@@ -39,7 +39,9 @@ import Testing
             let session = URLSession(configuration: .ephemeral)
             var moved: ContinuousClock.Instant?
             let outcomes = try await withThrowingTaskGroup(of: [Outcome].self) { group in
-                for _ in 0..<8 {
+                // Four client loops: load through the swap, leaving the 2-core machine room for the
+                // background load of the new version (eight starved it under CI's parallel tests).
+                for _ in 0..<4 {
                     group.addTask {
                         var seen: [Outcome] = []
                         // Bounded: at most 20,000 requests per loop.
@@ -66,7 +68,7 @@ import Testing
                 for _ in 0..<300 where stop.answered.load(ordering: .relaxed) < 100 { try await Task.sleep(for: .milliseconds(50)) }
                 _ = try await f.registry.setAlias("production", model: "iris", version: v2, by: ServingFixture.who)
                 moved = .now
-                try await Task.sleep(for: .milliseconds(2500))
+                try await Task.sleep(for: .milliseconds(3000))
                 stop.raised.store(true, ordering: .relaxed)
                 var all: [Outcome] = []
                 for try await part in group { all += part }
@@ -80,8 +82,8 @@ import Testing
             let firstNew = outcomes.filter { $0.version == "iris/\(v2)" }.map(\.at).min()
             let swapped = try #require(firstNew, "version \(v2) never answered")
             #expect(swapped - movedAt < .seconds(2), "the swap took \(swapped - movedAt)")
-            // Once the new version answered, answers settle on it: the last second is all version 2.
-            let tail = outcomes.filter { $0.at > movedAt + .seconds(1.5) }
+            // Once the new version answered, answers settle on it: after the 2 s bound, all version 2.
+            let tail = outcomes.filter { $0.at > movedAt + .seconds(2) }
             #expect(!tail.isEmpty && tail.allSatisfy { $0.version == "iris/\(v2)" })
         }
     }
