@@ -5,7 +5,7 @@ import Foundation
 
 extension ArtifactsCommand {
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "get", 
             abstract: "Write an artifact (or every artifact under a directory path) to disk or standard output.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The run's ID.") var runID: String

@@ -5,7 +5,7 @@ import Foundation
 
 extension ArtifactsCommand {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a run's artifacts.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a run's artifacts.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The run's ID.") var runID: String

@@ -5,7 +5,7 @@ import Foundation
 
 extension ArtifactsCommand {
     struct Put: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Log a file or a directory as artifacts of a run.")
+        static let configuration = CommandConfiguration(commandName: "put", abstract: "Log a file or a directory as artifacts of a run.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The run's ID.") var runID: String

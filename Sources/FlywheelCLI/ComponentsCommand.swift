@@ -25,7 +25,7 @@ struct ComponentsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the components.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the components.")
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
@@ -39,7 +39,7 @@ struct ComponentsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a component's inputs and outputs.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a component's inputs and outputs.")
         @Argument(help: "The component, e.g. learn/train.") var name: String
         @OptionGroup var output: OutputOptions
 

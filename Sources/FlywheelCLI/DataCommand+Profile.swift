@@ -5,7 +5,7 @@ import Foundation
 
 extension DataCommand {
     struct Profile: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "profile", 
             abstract: "Per-column statistics: counts, missing, mean, std, quantiles, top categories.",
             discussion: "CSV files stream through in chunks, so a file larger than memory can be profiled.")
         @OptionGroup var output: OutputOptions

@@ -5,7 +5,7 @@ import Foundation
 
 extension DataCommand {
     struct Validate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "validate", 
             abstract: "Check a dataset against a schema; list every anomaly with counts and examples.",
             discussion: "Exits 0 when the data fits the schema, 1 when it has anomalies.")
         @OptionGroup var output: OutputOptions

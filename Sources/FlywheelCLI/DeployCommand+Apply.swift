@@ -7,7 +7,7 @@ import Foundation
 
 extension DeployCommand {
     struct Apply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "apply", 
             abstract: "Check a deployment file and record it as the deployment's next revision.",
             discussion: prose("""
                 Every problem in the file is reported with its line and column, and every model

@@ -4,7 +4,7 @@ import Foundation
 
 extension DeployCommand {
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "delete", 
             abstract: "Delete a deployment (its history is kept; a running server stops answering it).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The deployment's name.") var name: String

@@ -5,7 +5,7 @@ import Foundation
 
 extension DeployCommand {
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every revision of a deployment: who applied or deleted it, and when.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Every revision of a deployment: who applied or deleted it, and when.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The deployment's name.") var name: String

@@ -6,7 +6,7 @@ import Foundation
 
 extension DeployCommand {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List deployments with their routes and the versions they resolve to now.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List deployments with their routes and the versions they resolve to now.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
 

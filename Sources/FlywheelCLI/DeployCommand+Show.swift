@@ -4,7 +4,7 @@ import Foundation
 
 extension DeployCommand {
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a deployment: its routes resolved now and the spec as applied.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a deployment: its routes resolved now and the spec as applied.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The deployment's name.") var name: String

@@ -9,7 +9,7 @@ struct EventsCommand: AsyncParsableCommand {
         subcommands: [Submit.self])
 
     struct Submit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "submit", 
             abstract: "Queue an event for the scheduler.",
             discussion: prose("""
                 Give --key when the sender may deliver the same event more than once (a webhook

@@ -5,7 +5,7 @@ import Foundation
 
 extension ExperimentsCommand {
     struct Archive: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "archive", 
             abstract: "Archive an experiment (hidden from lists; its runs stay), or restore it.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The experiment's name or ID.") var experiment: String

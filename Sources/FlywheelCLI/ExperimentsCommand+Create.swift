@@ -5,7 +5,7 @@ import Foundation
 
 extension ExperimentsCommand {
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an experiment and print its ID.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an experiment and print its ID.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A unique name.") var name: String
         @Option(help: "What the experiment is about.") var description = ""

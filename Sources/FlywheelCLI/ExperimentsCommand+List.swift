@@ -5,7 +5,7 @@ import Foundation
 
 extension ExperimentsCommand {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List experiments.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List experiments.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Flag(name: .long, help: "Include archived experiments.") var all = false

@@ -5,7 +5,7 @@ import Foundation
 
 extension ExperimentsCommand {
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an experiment and a summary of its runs.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an experiment and a summary of its runs.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The experiment's name or ID.") var experiment: String

@@ -8,7 +8,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         commandName: "feedback", abstract: "Record true labels for logged predictions.", subcommands: [Import.self])
 
     struct Import: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "import", 
             abstract: "Import labels from a CSV with columns request_id, label and optionally index.",
             discussion: prose("""
                 Each row names a logged prediction by the request ID it was answered with (and its

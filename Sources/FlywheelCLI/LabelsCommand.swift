@@ -9,7 +9,7 @@ struct LabelsCommand: AsyncParsableCommand {
         commandName: "labels", abstract: "Choose logged predictions for people to label.", subcommands: [Sample.self])
 
     struct Sample: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "sample", 
             abstract: "Draw a sample of logged predictions, stratified by the predicted class, into a CSV to label.",
             discussion: prose("""
                 Labels cost money: this spends them where they tell the most. Predictions without

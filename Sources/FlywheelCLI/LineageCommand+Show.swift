@@ -5,7 +5,7 @@ import Foundation
 
 extension LineageCommand {
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "show", 
             abstract: "Show the lineage of REF, upstream and downstream.",
             discussion: prose("""
                 REF is a run ID, run:ID, dataset:sha256:…, sha256:…, model:NAME/VERSION or a

@@ -9,7 +9,7 @@ struct LogsCommand: AsyncParsableCommand {
         commandName: "logs", abstract: "Read the prediction log.", subcommands: [Predictions.self, Labelled.self])
 
     struct Labelled: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "labelled", 
             abstract: "Write the logged predictions that have feedback as training data: their features and the label.",
             discussion: prose("""
                 One row per labelled record of the deployment since --since: the features as the
@@ -36,7 +36,7 @@ struct LogsCommand: AsyncParsableCommand {
     }
 
     struct Predictions: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "predictions", 
             abstract: "Logged predictions (sampled by each deployment's log.sample_rate, PII redacted), with feedback labels joined.",
             discussion: prose("""
                 One row per record answered: request ID, index within the request, time,

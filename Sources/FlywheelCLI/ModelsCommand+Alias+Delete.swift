@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand.Alias {
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an alias.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove an alias.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The model's name.") var name: String
         @Argument(help: "The alias.") var alias: String

@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand.Alias {
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Point ALIAS at VERSION (recorded with who and why).")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Point ALIAS at VERSION (recorded with who and why).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The model's name.") var name: String
         @Argument(help: "The alias.") var alias: String

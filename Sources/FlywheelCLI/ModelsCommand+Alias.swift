@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand {
     struct Alias: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "alias", 
             abstract: "Point an alias (production, staging, any name) at a version, or remove it.",
             subcommands: [Set.self, Delete.self])
     }

@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand {
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register a model name.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Register a model name.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A unique name (letters, digits, '-', '_', '.').") var name: String
         @Option(help: "What the model does.") var description = ""

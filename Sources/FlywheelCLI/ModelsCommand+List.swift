@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List registered models.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List registered models.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(name: [.short, .long], help: "A label selector, e.g. 'team=fraud'.") var selector: String?

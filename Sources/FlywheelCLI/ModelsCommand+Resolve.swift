@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand {
     struct Resolve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "resolve", 
             abstract: "Resolve models:/NAME/VERSION or models:/NAME@ALIAS to a version.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand {
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a model: versions, aliases and the history of changes.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a model: versions, aliases and the history of changes.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The model's name.") var name: String

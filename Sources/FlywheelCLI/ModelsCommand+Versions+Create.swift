@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand.Versions {
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create", 
             abstract: "Register a new version of a model and print its number.",
             discussion: prose("""
                 The model file comes from --file (stored by digest) or --artifact, a path the

@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand.Versions {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a model's versions.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a model's versions.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The model's name.") var name: String

@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand.Versions {
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a version's status: ready, deprecated or archived.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Set a version's status: ready, deprecated or archived.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The model's name.") var name: String
         @Argument(help: "The version number.") var version: Int

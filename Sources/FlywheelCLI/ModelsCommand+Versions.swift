@@ -5,7 +5,7 @@ import Foundation
 
 extension ModelsCommand {
     struct Versions: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "versions", 
             abstract: "Create, list and change the status of model versions.",
             subcommands: [Create.self, List.self, Status.self])
     }

@@ -23,7 +23,7 @@ struct MonitorCommand: AsyncParsableCommand {
 
 extension MonitorCommand {
     struct Apply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "apply", 
             abstract: "Check a monitor file and store it under its name (replacing an earlier version).",
             discussion: "Every problem in the file is reported with its line and column; nothing is stored unless it is clean.")
         @OptionGroup var global: GlobalOptions
@@ -47,7 +47,7 @@ extension MonitorCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List monitors with their latest check and firing alerts.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List monitors with their latest check and firing alerts.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
 
@@ -77,7 +77,7 @@ extension MonitorCommand {
     }
 
     struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "run", 
             abstract: "Check monitors now: measure the window, record the results, fire or resolve alerts and run their actions.",
             discussion: prose("""
                 The window ends now (or at --at) and is as long as the monitor's 'window:' (or
@@ -129,7 +129,7 @@ extension MonitorCommand {
     }
 
     struct Report: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "report", 
             abstract: "A monitor's checks over time: a table, and an HTML page with each feature's score charted.",
             discussion: "The page is self-contained (inline SVG, no scripts): one chart per measured quantity with its threshold, then the alerts and their actions.")
         @OptionGroup var global: GlobalOptions
@@ -177,7 +177,7 @@ extension MonitorCommand {
     }
 
     struct Alerts: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List alerts (newest first) with the actions each took.")
+        static let configuration = CommandConfiguration(commandName: "alerts", abstract: "List alerts (newest first) with the actions each took.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Only this monitor's alerts.") var name: String?
@@ -200,7 +200,7 @@ extension MonitorCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a monitor; its checks and alerts stay as history.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove a monitor; its checks and alerts stay as history.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The monitor.") var name: String
 

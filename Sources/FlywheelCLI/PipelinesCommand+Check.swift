@@ -5,7 +5,7 @@ import Foundation
 
 extension PipelinesCommand {
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "check", 
             abstract: "Check a pipeline spec without running anything.",
             discussion: prose("""
                 Reports every problem at once, each as FILE:LINE:COLUMN: message: YAML errors,

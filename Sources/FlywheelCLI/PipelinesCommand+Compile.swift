@@ -5,7 +5,7 @@ import Foundation
 
 extension PipelinesCommand {
     struct Compile: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "compile", 
             abstract: "Compile a pipeline for Kubeflow Pipelines / Vertex AI Pipelines.",
             discussion: prose("""
                 Writes a KFP v2 PipelineSpec (schemaVersion 2.1.0): a component, executor and task

@@ -5,11 +5,11 @@ import Foundation
 
 extension PipelinesCommand {
     struct Runs: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "runs", 
             abstract: "List pipeline runs or show one as its DAG of steps.", subcommands: [List.self, Show.self])
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List pipeline runs, newest first.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List pipeline runs, newest first.")
             @OptionGroup var global: GlobalOptions
             @Option(help: "Only this pipeline's runs.") var pipeline: String?
             @Option(help: "At most this many.") var limit = 50
@@ -27,7 +27,7 @@ extension PipelinesCommand {
         }
 
         struct Show: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "show", 
                 abstract: "Show a pipeline run: each step with its state, attempts, duration and what it depends on.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: "The pipeline run's ID.") var id: String

@@ -5,7 +5,7 @@ import Foundation
 
 extension RunsCommand {
     struct Compare: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "compare", 
             abstract: "Compare runs side by side: one row per run, a column per param and latest metric.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

@@ -5,7 +5,7 @@ import Foundation
 
 extension RunsCommand {
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create", 
             abstract: "Start a run and print its ID.",
             discussion: prose("""
                 Records what makes the run reproducible: the git commit and dirty flag of the

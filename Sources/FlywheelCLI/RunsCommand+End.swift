@@ -5,7 +5,7 @@ import Foundation
 
 extension RunsCommand {
     struct End: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "End a run.")
+        static let configuration = CommandConfiguration(commandName: "end", abstract: "End a run.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The run's ID.") var runID: String
         @Option(help: "finished, failed or killed.") var status = "finished"

@@ -5,7 +5,7 @@ import Foundation
 
 extension RunsCommand {
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print every recorded value of one metric of a run.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Print every recorded value of one metric of a run.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The run's ID.") var runID: String

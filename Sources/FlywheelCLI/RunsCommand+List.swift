@@ -5,7 +5,7 @@ import Foundation
 
 extension RunsCommand {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "list", 
             abstract: "Search runs with a filter, order them, page through them.",
             discussion: prose("""
                 Filter: comparisons joined by and/or/not, with parentheses:

@@ -5,7 +5,7 @@ import Foundation
 
 extension RunsCommand {
     struct Log: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "log", 
             abstract: "Log metrics, params and tags to a run, all in one transaction.",
             discussion: prose("""
                 --batch FILE (or - for standard input) reads JSON Lines, one record a line:

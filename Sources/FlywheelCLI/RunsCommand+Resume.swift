@@ -5,7 +5,7 @@ import Foundation
 
 extension RunsCommand {
     struct Resume: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "resume", 
             abstract: "Complete a failed, cancelled or interrupted pipeline run.",
             discussion: prose("""
                 Steps that succeeded keep their outputs; failed, cancelled and interrupted steps

@@ -5,7 +5,7 @@ import Foundation
 
 extension RunsCommand {
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a run: environment, params, metrics, tags, artifacts.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a run: environment, params, metrics, tags, artifacts.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The run's ID.") var runID: String

@@ -11,7 +11,7 @@ struct StepCommand: AsyncParsableCommand {
         subcommands: [Exec.self])
 
     struct Exec: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "exec", 
             abstract: "Run a component with inputs given as values and files, writing its outputs to paths.",
             discussion: prose("""
                 'flywheel pipelines compile --target kfp' writes containers that call this with
