@@ -7,7 +7,10 @@ public enum ColumnSample: Sendable {
     case categorical([String: Int])
 
     /// Numbers with NaN and ±inf dropped (as Evidently cleans them).
-    public static func numbers(_ raw: [Double]) -> ColumnSample { .numeric(raw.filter(\.isFinite)) }
+    public static func numbers(_ raw: [Double]) -> ColumnSample {
+        // Usually nothing is dropped: then the column's own storage is shared, not copied.
+        .numeric(raw.allSatisfy(\.isFinite) ? raw : raw.filter(\.isFinite))
+    }
 
     /// Category counts, missing values (nil) dropped.
     public static func categories(_ raw: [String?]) -> ColumnSample {

@@ -92,20 +92,31 @@ public enum DriftStatistics {
 
     /// Wasserstein-1 distance between two samples (sorted ascending, finite): ∫ |F_r − F_c| dx.
     public static func wasserstein(sortedReference r: [Double], sortedCurrent c: [Double]) -> Double {
-        let nr = Double(r.count), nc = Double(c.count)
-        var i = 0, j = 0
-        var total = 0.0
-        var previous = min(r[0], c[0])
-        // Walk the pooled values in order; between consecutive ones the CDFs are constant.
-        while i < r.count || j < c.count {
-            let x: Double
-            if j >= c.count || (i < r.count && r[i] <= c[j]) { x = r[i] } else { x = c[j] }
-            total += abs(Double(i) / nr - Double(j) / nc) * (x - previous)
-            while i < r.count, r[i] == x { i += 1 }
-            while j < c.count, c[j] == x { j += 1 }
-            previous = x
+        let nr = r.count, nc = c.count
+        guard nr > 0, nc > 0 else { return 0 }
+        let fr = Double(nr), fc = Double(nc)
+        // Walk the pooled values in order; between consecutive ones the CDFs are constant, so each
+        // value adds |F_r − F_c| (over the values before it) times its gap to the previous one. A
+        // value equal to the previous adds an exact zero, which leaves the sum as a walk over
+        // distinct values would have it, and the walk needs no branch to merge the two samples.
+        return r.withUnsafeBufferPointer { rp in
+            c.withUnsafeBufferPointer { cp in
+                var i = 0, j = 0
+                var total = 0.0
+                var previous = min(rp[0], cp[0])
+                for _ in 0..<(nr &+ nc) {
+                    let a0 = rp[min(i, nr &- 1)], b0 = cp[min(j, nc &- 1)]
+                    let a = i < nr ? a0 : .infinity, b = j < nc ? b0 : .infinity
+                    let fromReference = a <= b
+                    let x = fromReference ? a : b
+                    total += abs(Double(i) / fr - Double(j) / fc) * (x - previous)
+                    previous = x
+                    i &+= fromReference ? 1 : 0
+                    j &+= fromReference ? 0 : 1
+                }
+                return total
+            }
         }
-        return total
     }
 
     /// PSI over the reference's deciles (linear quantiles at 0.1…0.9; a value on an edge falls in

@@ -1,58 +1,147 @@
-/// Sorting many doubles fast: a least-significant-digit radix sort on the IEEE bit patterns,
-/// six passes of 11 bits (2,048 buckets stay in cache), with every pass's histogram counted in
-/// one read. For a million values it is several times faster than the standard library's
-/// comparison sort, and drift reports sort two samples per numeric column.
+/// Sorting many doubles fast, for the drift reports (two samples per numeric column).
+///
+/// Each double becomes an unsigned key that orders like it (every bit of a negative flipped, only
+/// the sign bit of a positive). A least-significant-digit radix sort then orders the keys by their
+/// top 33 bits (sign, exponent and 21 bits of mantissa) in three passes of 11 bits — 2,048 buckets
+/// stay in cache, and one read counts every pass's histogram. Keys equal in those bits (values
+/// within about 5 × 10⁻⁷ of each other, relatively) end up side by side in their input order; a
+/// last walk sorts each such group, by insertion when small and by the standard library's sort
+/// otherwise. So the result is exact for any input, and for the usual data (few values that close)
+/// it costs five passes over the values: the histogram, three scatters, the walk. The first
+/// scatter reads the doubles and the last writes them back, so there is no conversion pass.
 enum RadixSort {
     static let bits = 11
-    static let passes = 6
+    static let passes = 3
     static let buckets = 1 << bits
+    /// The lowest bit the passes look at.
+    static let lowestBit = 64 - bits * passes
 
     /// The values in ascending order (finite values only are expected; -0 sorts before +0).
     static func sorted(_ values: [Double]) -> [Double] {
-        guard values.count > 4096 else { return values.sorted() }
-        // Each double becomes an unsigned key that orders like it: every bit of a negative is
-        // flipped, only the sign bit of a positive.
-        var keys = values.map { v -> UInt64 in
-            let b = v.bitPattern
-            return b & (1 << 63) != 0 ? ~b : b | (1 << 63)
-        }
-        var scratch = [UInt64](repeating: 0, count: keys.count)
-        var counts = [Int](repeating: 0, count: buckets * passes)
+        let n = values.count
+        guard n > 4096 else { return values.sorted() }
         let mask = UInt64(buckets - 1)
-        keys.withUnsafeBufferPointer { k in
-            counts.withUnsafeMutableBufferPointer { c in
-                for key in k {
-                    for p in 0..<passes { c[p * buckets + Int((key >> UInt64(p * bits)) & mask)] += 1 }
-                }
-            }
-        }
-        let n = keys.count
-        for p in 0..<passes {
-            let base = p * buckets
-            // A digit that is the same for every key would move nothing: skip the pass.
-            if counts[base..<(base + buckets)].contains(n) { continue }
-            var total = 0
-            for i in base..<(base + buckets) {
-                let c = counts[i]
-                counts[i] = total
-                total += c
-            }
-            let shift = UInt64(p * bits)
-            keys.withUnsafeBufferPointer { k in
-                scratch.withUnsafeMutableBufferPointer { out in
-                    counts.withUnsafeMutableBufferPointer { c in
-                        for key in k {
-                            let d = base + Int((key >> shift) & mask)
-                            out[c[d]] = key
-                            c[d] += 1
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: buckets * passes) { counts in
+            let c = counts.baseAddress!
+            c.initialize(repeating: 0, count: buckets * passes)
+            values.withUnsafeBufferPointer { v in
+                v.withMemoryRebound(to: UInt64.self) { raw in
+                    for b in raw {
+                        let key = encode(b)
+                        for p in 0..<passes {
+                            c[p &* buckets &+ Int((key &>> UInt64(lowestBit &+ p &* bits)) & mask)] &+= 1
                         }
                     }
                 }
             }
-            swap(&keys, &scratch)
+            // A digit that is the same for every key would move nothing: skip its pass.
+            var active: [Int] = []
+            for p in 0..<passes {
+                let base = p * buckets
+                if UnsafeBufferPointer(start: c + base, count: buckets).contains(n) { continue }
+                var total = 0
+                for i in base..<(base + buckets) {
+                    let k = c[i]
+                    c[i] = total
+                    total &+= k
+                }
+                active.append(p)
+            }
+            let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: active.count > 1 ? n : 0)
+            defer { scratch.deallocate() }
+            var out = [Double](unsafeUninitializedCapacity: n) { buffer, initialized in
+                buffer.withMemoryRebound(to: UInt64.self) { o in
+                    let outKeys = o.baseAddress!
+                    values.withUnsafeBufferPointer { v in
+                        v.withMemoryRebound(to: UInt64.self) { raw in
+                            guard !active.isEmpty else {
+                                _ = o.initialize(from: raw)
+                                return
+                            }
+                            // Destinations alternate so that the last pass writes the result.
+                            var source = UnsafePointer(raw.baseAddress!)
+                            for (t, p) in active.enumerated() {
+                                let destination = (active.count - 1 - t) % 2 == 0 ? outKeys : scratch
+                                let first = t == 0, last = t == active.count - 1
+                                let shift = UInt64(lowestBit + p * bits), offsets = c + p * buckets
+                                switch (first, last) {
+                                case (true, true): scatter(source, destination, n, offsets, shift, encoding: true, decoding: true)
+                                case (true, false): scatter(source, destination, n, offsets, shift, encoding: true, decoding: false)
+                                case (false, true): scatter(source, destination, n, offsets, shift, encoding: false, decoding: true)
+                                case (false, false): scatter(source, destination, n, offsets, shift, encoding: false, decoding: false)
+                                }
+                                source = UnsafePointer(destination)
+                            }
+                        }
+                    }
+                }
+                initialized = n
+            }
+            out.withUnsafeMutableBufferPointer { finishGroups($0) }
+            return out
         }
-        return keys.map { k in
-            Double(bitPattern: k & (1 << 63) != 0 ? k & ~(1 << 63) : ~k)
+    }
+
+    /// The order-preserving key of a double's bits.
+    @inline(__always)
+    static func encode(_ b: UInt64) -> UInt64 {
+        b ^ (UInt64(bitPattern: Int64(bitPattern: b) &>> 63) | (1 << 63))
+    }
+
+    /// The double's bits back from a key.
+    @inline(__always)
+    static func decode(_ k: UInt64) -> UInt64 {
+        k ^ (UInt64(bitPattern: Int64(bitPattern: ~k) &>> 63) | (1 << 63))
+    }
+
+    /// One counting-sort pass on the digit at `shift`; `offsets` holds each bucket's next slot.
+    @inline(__always)
+    static func scatter(
+        _ source: UnsafePointer<UInt64>, _ destination: UnsafeMutablePointer<UInt64>, _ n: Int,
+        _ offsets: UnsafeMutablePointer<Int>, _ shift: UInt64, encoding: Bool, decoding: Bool
+    ) {
+        let mask = UInt64(buckets - 1)
+        for i in 0..<n {
+            let key = encoding ? encode(source[i]) : source[i]
+            let d = Int((key &>> shift) & mask)
+            let slot = offsets[d]
+            destination[slot] = decoding ? decode(key) : key
+            offsets[d] = slot &+ 1
+        }
+    }
+
+    /// Sorts each run of values whose keys agree in the bits the passes looked at (the runs are
+    /// already in order among themselves).
+    static func finishGroups(_ x: UnsafeMutableBufferPointer<Double>) {
+        let n = x.count
+        guard n > 1 else { return }
+        func prefix(_ v: Double) -> UInt64 { encode(v.bitPattern) &>> UInt64(lowestBit) }
+        var start = 0
+        var startPrefix = prefix(x[0])
+        var i = 1
+        while i <= n {
+            let p = i < n ? prefix(x[i]) : ~startPrefix
+            if p != startPrefix {
+                let length = i - start
+                if length > 16 {
+                    // Sorted by the double's order; -0 and +0 (equal as doubles) never share a run.
+                    var group = UnsafeMutableBufferPointer(rebasing: x[start..<i])
+                    group.sort()
+                } else if length > 1 {
+                    for j in (start + 1)..<i {
+                        let v = x[j]
+                        var k = j
+                        while k > start, x[k - 1] > v {
+                            x[k] = x[k - 1]
+                            k -= 1
+                        }
+                        x[k] = v
+                    }
+                }
+                start = i
+                startPrefix = p
+            }
+            i += 1
         }
     }
 }

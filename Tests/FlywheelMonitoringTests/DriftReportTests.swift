@@ -117,4 +117,27 @@ import Testing
         #expect(zip(ours, theirs).allSatisfy { $0 == $1 })
         #expect(RadixSort.sorted([3, 1, 2]) == [1, 2, 3])
     }
+
+    /// The passes look at the top 33 bits only; values closer than that must still come out in
+    /// order: small groups (insertion), large ones (the standard sort), and one group for all.
+    @Test func ordersValuesTheRadixPassesCannotTellApart() {
+        var g = SeededRandom(seed: 11)
+        func check(_ values: [Double]) {
+            let ours = RadixSort.sorted(values), theirs = values.sorted()
+            #expect(ours.count == theirs.count)
+            #expect(zip(ours, theirs).allSatisfy { $0.bitPattern == $1.bitPattern })
+        }
+        // 500 whole numbers plus up to 1e-9: 500 groups of about 100 values each.
+        check((0..<50_000).map { _ in Double(g.next() % 500) + Double(g.next() % 1000) * 1e-12 })
+        // Pairs and triples of near-equal values among spread ones (small groups).
+        check((0..<30_000).flatMap { _ -> [Double] in
+            let v = Double(Int64(bitPattern: g.next() % 2_000_000) - 1_000_000) / 977
+            return [v, v.nextUp, v.nextDown.nextDown, v * -1]
+        })
+        // Every value in one group: all passes skipped, the walk sorts the lot.
+        check((0..<10_000).map { _ in Double(bitPattern: 0x3FF0_0000_0000_0000 | (g.next() & 0xFF_FFFF)) })
+        // -0 before +0, as before.
+        let zeros = RadixSort.sorted([Double](repeating: 0, count: 3000) + [Double](repeating: -0.0, count: 3000))
+        #expect(zeros.prefix(3000).allSatisfy { $0.sign == .minus } && zeros.suffix(3000).allSatisfy { $0.sign == .plus })
+    }
 }
