@@ -94,29 +94,42 @@ public enum DriftStatistics {
     public static func wasserstein(sortedReference r: [Double], sortedCurrent c: [Double]) -> Double {
         let nr = r.count, nc = c.count
         guard nr > 0, nc > 0 else { return 0 }
-        let fr = Double(nr), fc = Double(nc)
         // Walk the pooled values in order; between consecutive ones the CDFs are constant, so each
         // value adds |F_r − F_c| (over the values before it) times its gap to the previous one. A
-        // value equal to the previous adds an exact zero, which leaves the sum as a walk over
-        // distinct values would have it, and the walk needs no branch to merge the two samples.
+        // value equal to the previous adds an exact zero, so the walk needs no branch to merge the
+        // two samples. |F_r − F_c| is |i·nc − j·nr| / (nr·nc): the integer difference moves by nc or
+        // −nr per value and is exact, and the one division is left to the end.
         return r.withUnsafeBufferPointer { rp in
             c.withUnsafeBufferPointer { cp in
-                var i = 0, j = 0
+                var i = 0, j = 0, difference = 0
                 var total = 0.0
                 var previous = min(rp[0], cp[0])
+                let infinity = Double.infinity.bitPattern
                 for _ in 0..<(nr &+ nc) {
-                    let a0 = rp[min(i, nr &- 1)], b0 = cp[min(j, nc &- 1)]
-                    let a = i < nr ? a0 : .infinity, b = j < nc ? b0 : .infinity
-                    let fromReference = a <= b
-                    let x = fromReference ? a : b
-                    total += abs(Double(i) / fr - Double(j) / fc) * (x - previous)
+                    // Selections as bit masks: the compiler would turn `?:` on doubles into branches,
+                    // and which sample comes next is a coin toss for the branch predictor.
+                    let a = Self.select(rp[min(i, nr &- 1)].bitPattern, infinity, i < nr)
+                    let b = Self.select(cp[min(j, nc &- 1)].bitPattern, infinity, j < nc)
+                    let fromReference = Double(bitPattern: a) <= Double(bitPattern: b)
+                    let x = Double(bitPattern: Self.select(a, b, fromReference))
+                    let magnitude = (difference ^ (difference &>> 63)) &- (difference &>> 63)
+                    total += Double(magnitude) * (x - previous)
                     previous = x
-                    i &+= fromReference ? 1 : 0
-                    j &+= fromReference ? 0 : 1
+                    let t = Int(unsafeBitCast(fromReference, to: UInt8.self))
+                    i &+= t
+                    j &+= 1 &- t
+                    difference &+= (nc &+ nr) &* t &- nr  // +nc from the reference, −nr from the current
                 }
-                return total
+                return total / (Double(nr) * Double(nc))
             }
         }
+    }
+
+    /// `whenTrue` if `condition`, else `otherwise`, without a branch.
+    @inline(__always)
+    static func select(_ whenTrue: UInt64, _ otherwise: UInt64, _ condition: Bool) -> UInt64 {
+        let mask = 0 &- UInt64(unsafeBitCast(condition, to: UInt8.self))
+        return otherwise ^ ((whenTrue ^ otherwise) & mask)
     }
 
     /// PSI over the reference's deciles (linear quantiles at 0.1…0.9; a value on an edge falls in
