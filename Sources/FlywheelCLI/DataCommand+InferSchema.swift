@@ -18,6 +18,7 @@ extension DataCommand {
         var maxCategories = 100
 
         func run() async throws {
+            BatchMemory.prepare()
             let schema = Schema.infer(from: try DataFile.read(file), maxCategories: maxCategories)
             if output.json, out == nil { return try Output.json(schema) }
             let text = try SchemaFile.yaml(schema)

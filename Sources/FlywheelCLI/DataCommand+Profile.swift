@@ -12,6 +12,7 @@ extension DataCommand {
         @Argument(help: "A CSV or JSON Lines file.") var file: String
 
         func run() async throws {
+            BatchMemory.prepare()
             let url = try DataFile.url(file)
             let started = Date()
             let profile = DataFile.isJSONLines(file)

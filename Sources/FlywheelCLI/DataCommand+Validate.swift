@@ -13,6 +13,7 @@ extension DataCommand {
         @Option(help: "The schema (YAML or JSON), e.g. from 'flywheel data infer-schema'.") var schema: String
 
         func run() async throws {
+            BatchMemory.prepare()
             let s = try SchemaFile.load(schema)
             let declared = Dictionary(uniqueKeysWithValues: s.columns.filter { $0.type == .categorical }.map { ($0.name, ColumnType.categorical) })
             let url = try DataFile.url(file)

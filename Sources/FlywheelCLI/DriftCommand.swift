@@ -72,6 +72,7 @@ struct DriftCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        BatchMemory.prepare()
         let options = try options()
         let started = Date()
         let current = files[files.count - 1]

@@ -21,6 +21,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Where to write the predictions.") var output: String
 
     func run() async throws {
+        BatchMemory.prepare()
         let bundle = try await loadBundle()
         let inURL = try DataFile.url(input)
         let meter = ProgressLine(label: "predicting")

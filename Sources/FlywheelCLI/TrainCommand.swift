@@ -59,6 +59,7 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        BatchMemory.prepare()
         let hyper = try parseDictionary(params, flag: "--param")
         let url = try DataFile.url(data)
         let started = Date()
