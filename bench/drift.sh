@@ -7,7 +7,7 @@
 #   SIZES=10000 REPEATS=1 ./bench/drift.sh                    # quick check
 #   EVIDENTLY_1M=0 ./bench/drift.sh                           # skip Evidently at 1M rows (minutes)
 #
-# 1. builds flywheel in release (scratch path .build-release) unless FLYWHEEL_BIN names a binary;
+# 1. builds flywheel in release with scripts/build-release.sh (.build-release, the Swift runtime linked in) unless FLYWHEEL_BIN names a binary;
 #    a binary without the `drift` subcommand prints "flywheel: skipped" and the peers still run
 # 2. makes bench/.venv-drift with the pinned Evidently, pandas (< 3, as Evidently 0.7 needs), numpy
 #    and scipy if missing (DO_NOT_TRACK=1 throughout: no Evidently telemetry)

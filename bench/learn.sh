@@ -5,7 +5,7 @@
 #   TREES=10 REPEATS=1 CSV_REPEATS=1 CALLS=1000 SK_CALLS=100 ./bench/learn.sh   # smoke test (a few minutes)
 #   FW_BENCH=/path/to/flywheel-bench ./bench/learn.sh  # use a prebuilt binary, skip the build
 #
-# 1. builds flywheel-bench in release (scratch path .build-release)
+# 1. builds flywheel-bench in release with scripts/build-release.sh (.build-release, the Swift runtime linked in)
 # 2. makes bench/.venv-learn with scikit-learn, numpy, pandas from PyPI if missing
 # 3. decompresses classif_100k.csv.gz and regress_100k.csv.gz into a temp dir; test rows are
 #    splits/NAME.test_idx.txt (0-based), every other row trains
@@ -71,10 +71,9 @@ if [[ -n ${FW_BENCH:-} ]]; then
     say "1. using $FW_BENCH (no build)"
     BENCH=$FW_BENCH
 else
-    say "1. building flywheel-bench (release, .build-release)"
-    timeout 3600 swift build -c release --scratch-path .build-release --product flywheel-bench >>"$LOG" 2>&1 \
-        || { tail -30 "$LOG" >&2; exit 1; }
-    BENCH=$(swift build -c release --scratch-path .build-release --show-bin-path)/flywheel-bench
+    say "1. building flywheel-bench (release, .build-release, scripts/build-release.sh)"
+    BIN=$(timeout 3600 ./scripts/build-release.sh flywheel-bench 2>>"$LOG") || { tail -30 "$LOG" >&2; exit 1; }
+    BENCH=$BIN/flywheel-bench
 fi
 usage=$("$BENCH" learn 2>&1 || true)
 [[ $usage == *'learn csv|fit|serve'* ]] || { say "$BENCH has no 'learn' mode (see Package.swift: flywheel-bench needs FlywheelData and FlywheelLearn)"; exit 1; }

@@ -17,9 +17,10 @@ flywheel_binary() {
         FW=$FLYWHEEL_BIN
         [[ -x $FW ]] || FW_SKIP="FLYWHEEL_BIN=$FW is not an executable"
     else
-        say "1. building flywheel (release, .build-release)"
-        if timeout 3600 swift build -c release --scratch-path "$ROOT/.build-release" --product flywheel >"$logdir/build.log" 2>&1; then
-            FW=$ROOT/.build-release/release/flywheel
+        say "1. building flywheel (release, .build-release, scripts/build-release.sh)"
+        local bin
+        if bin=$(timeout 3600 "$ROOT/scripts/build-release.sh" flywheel 2>"$logdir/build.log"); then
+            FW=$bin/flywheel
         else
             tail -30 "$logdir/build.log" >&2
             loud "flywheel: the build failed (see $logdir/build.log)"

@@ -5,7 +5,7 @@
 #   ./bench/pipelines.sh                        # full run (about 11 minutes with the build done)
 #   REPEATS=1 PEERS="dvc" FW=/path/to/flywheel ./bench/pipelines.sh     # quick run
 #
-# 1. builds flywheel in release (scratch path .build-release) unless FW= names a binary
+# 1. builds flywheel in release with scripts/build-release.sh (.build-release, the Swift runtime linked in) unless FW= names a binary
 # 2. makes bench/.venv-pipelines with the pinned Prefect, Dagster and DVC if missing
 # 3. workloads, every step a trivial process (`true`):
 #      startup   a 1-step pipeline (the fixed cost of one run: process, imports, store, server)
@@ -87,10 +87,9 @@ DATE_START=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 # ---------------------------------------------------------------------------------------
 if [[ -z ${FW:-} ]]; then
-    say "1. building flywheel (release, .build-release)"
-    timeout 3600 nice swift build -c release --scratch-path .build-release --product flywheel >>"$LOG" 2>&1 \
-        || { tail -30 "$LOG" >&2; exit 1; }
-    FW=$(swift build -c release --scratch-path .build-release --show-bin-path)/flywheel
+    say "1. building flywheel (release, .build-release, scripts/build-release.sh)"
+    BIN=$(timeout 3600 nice ./scripts/build-release.sh flywheel 2>>"$LOG") || { tail -30 "$LOG" >&2; exit 1; }
+    FW=$BIN/flywheel
 else
     say "1. using FW=$FW"
 fi

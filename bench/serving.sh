@@ -7,7 +7,7 @@
 #   FLYWHEEL_BIN=/path/to/flywheel ./bench/serving.sh   # use a prebuilt binary, skip the build
 #   SERVICES="sklearn onnx" ./bench/serving.sh          # peers only
 #
-# 1. builds flywheel in release (scratch path .build-release) unless FLYWHEEL_BIN names a binary
+# 1. builds flywheel in release with scripts/build-release.sh (.build-release, the Swift runtime linked in) unless FLYWHEEL_BIN names a binary
 # 2. makes bench/.venv-serving with the pinned FastAPI, uvicorn, scikit-learn, skl2onnx, onnxruntime
 #    if missing; installs wrk (Debian package) if missing
 # 3. trains RandomForestClassifier(n_estimators=50, random_state=42) on all 150 rows of

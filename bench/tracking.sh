@@ -4,7 +4,7 @@
 #   ./bench/tracking.sh                         # full run (defaults below)
 #   SINGLE=1000 BATCHED=10000 SEARCH_RUNS=2000 SEARCH_REPEATS=10 ./bench/tracking.sh   # quick run
 #
-# 1. builds flywheel and flywheel-bench in release (scratch path .build-release)
+# 1. builds flywheel and flywheel-bench in release with scripts/build-release.sh (.build-release, the Swift runtime linked in)
 # 2. makes bench/.venv with mlflow==$MLFLOW_VERSION if missing
 # 3. starts `mlflow server` (SQLite backend in a temp dir, 127.0.0.1, a free port), stops it on exit
 # 4. workloads: a. SINGLE metrics one call each; b. BATCHED metrics in batches of BATCH_SIZE;
@@ -65,13 +65,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------
-say "1. building flywheel and flywheel-bench (release, .build-release)"
-# One product per invocation: given several --product flags, swift build builds only the last.
-for product in flywheel-bench flywheel; do
-    timeout 3600 swift build -c release --scratch-path .build-release --product "$product" >>"$LOG" 2>&1 \
-        || { tail -30 "$LOG" >&2; exit 1; }
-done
-BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)
+say "1. building flywheel and flywheel-bench (release, .build-release, scripts/build-release.sh)"
+BIN=$(timeout 3600 ./scripts/build-release.sh flywheel-bench flywheel 2>>"$LOG") || { tail -30 "$LOG" >&2; exit 1; }
 FW=$BIN/flywheel
 
 say "2. MLflow $MLFLOW_VERSION in bench/.venv"
