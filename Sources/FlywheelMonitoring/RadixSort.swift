@@ -113,37 +113,41 @@ enum RadixSort {
     }
 
     /// Sorts each run of values whose keys agree in the bits the passes looked at (the runs are
-    /// already in order among themselves).
+    /// already in order among themselves). Usually a run is a single value, or its values happen
+    /// to be in order: the walk only compares neighbours until it meets a value smaller than the
+    /// one before it. That value's run is then sorted whole — by insertion when it is small, else
+    /// by the standard library — and the walk goes on after it.
     static func finishGroups(_ x: UnsafeMutableBufferPointer<Double>) {
         let n = x.count
-        guard n > 1 else { return }
+        guard n > 1, let p = x.baseAddress else { return }
         func prefix(_ v: Double) -> UInt64 { encode(v.bitPattern) &>> UInt64(lowestBit) }
-        var start = 0
-        var startPrefix = prefix(x[0])
         var i = 1
-        while i <= n {
-            let p = i < n ? prefix(x[i]) : ~startPrefix
-            if p != startPrefix {
-                let length = i - start
-                if length > 16 {
-                    // Sorted by the double's order; -0 and +0 (equal as doubles) never share a run.
-                    var group = UnsafeMutableBufferPointer(rebasing: x[start..<i])
-                    group.sort()
-                } else if length > 1 {
-                    for j in (start + 1)..<i {
-                        let v = x[j]
-                        var k = j
-                        while k > start, x[k - 1] > v {
-                            x[k] = x[k - 1]
-                            k -= 1
-                        }
-                        x[k] = v
-                    }
-                }
-                start = i
-                startPrefix = p
+        while i < n {
+            // -0 and +0 compare equal but differ in their sign bit, so never look out of order.
+            guard p[i] < p[i &- 1] else {
+                i &+= 1
+                continue
             }
-            i += 1
+            let run = prefix(p[i])
+            var start = i &- 1
+            while start > 0, prefix(p[start &- 1]) == run { start &-= 1 }
+            var end = i &+ 1
+            while end < n, prefix(p[end]) == run { end &+= 1 }
+            if end &- start > 16 {
+                var group = UnsafeMutableBufferPointer(start: p + start, count: end &- start)
+                group.sort()
+            } else {
+                for j in (start &+ 1)..<end {
+                    let v = p[j]
+                    var k = j
+                    while k > start, p[k &- 1] > v {
+                        p[k] = p[k &- 1]
+                        k &-= 1
+                    }
+                    p[k] = v
+                }
+            }
+            i = end
         }
     }
 }
