@@ -99,29 +99,71 @@ public enum DriftStatistics {
         // value equal to the previous adds an exact zero, so the walk needs no branch to merge the
         // two samples. |F_r − F_c| is |i·nc − j·nr| / (nr·nc): the integer difference moves by nc or
         // −nr per value and is exact, and the one division is left to the end.
+        //
+        // Each step waits for the one before (its load decides where the next reads), so two walks
+        // run side by side: one over the first half of the pooled order, one over the second.
         return r.withUnsafeBufferPointer { rp in
             c.withUnsafeBufferPointer { cp in
-                var i = 0, j = 0, difference = 0
-                var total = 0.0
-                var previous = min(rp[0], cp[0])
-                let infinity = Double.infinity.bitPattern
-                for _ in 0..<(nr &+ nc) {
-                    // Selections as bit masks: the compiler would turn `?:` on doubles into branches,
-                    // and which sample comes next is a coin toss for the branch predictor.
-                    let a = Self.select(rp[min(i, nr &- 1)].bitPattern, infinity, i < nr)
-                    let b = Self.select(cp[min(j, nc &- 1)].bitPattern, infinity, j < nc)
-                    let fromReference = Double(bitPattern: a) <= Double(bitPattern: b)
-                    let x = Double(bitPattern: Self.select(a, b, fromReference))
-                    let magnitude = (difference ^ (difference &>> 63)) &- (difference &>> 63)
-                    total += Double(magnitude) * (x - previous)
-                    previous = x
-                    let t = Int(unsafeBitCast(fromReference, to: UInt8.self))
-                    i &+= t
-                    j &+= 1 &- t
-                    difference &+= (nc &+ nr) &* t &- nr  // +nc from the reference, −nr from the current
+                let n = nr &+ nc, k = n / 2
+                let (i0, j0) = mergeSplit(rp, cp, k)
+                var first = MergeWalk(i: 0, j: 0, nr: nr, nc: nc, previous: min(rp[0], cp[0]))
+                var second = MergeWalk(i: i0, j: j0, nr: nr, nc: nc, previous: first.previous)
+                if k > 0 { second.previous = max(i0 > 0 ? rp[i0 &- 1] : -.infinity, j0 > 0 ? cp[j0 &- 1] : -.infinity) }
+                for _ in 0..<k {
+                    first.step(rp, cp)
+                    second.step(rp, cp)
                 }
-                return total / (Double(nr) * Double(nc))
+                for _ in k..<(n &- k) { second.step(rp, cp) }
+                return (first.total + second.total) / (Double(nr) * Double(nc))
             }
+        }
+    }
+
+    /// Where the first `k` values of the pooled order end in each sample (ties: the reference's
+    /// value first, as `MergeWalk` takes them).
+    static func mergeSplit(_ r: UnsafeBufferPointer<Double>, _ c: UnsafeBufferPointer<Double>, _ k: Int) -> (Int, Int) {
+        var lo = max(0, k - c.count), hi = min(k, r.count)
+        while lo < hi {
+            let i = (lo + hi) / 2, j = k - i
+            // Too few from the reference: its next value comes before the current's last taken.
+            if j > 0, i < r.count, r[i] <= c[j - 1] { lo = i + 1 } else { hi = i }
+        }
+        return (lo, k - lo)
+    }
+
+    /// One walk over the pooled order of two sorted samples (see `wasserstein`).
+    struct MergeWalk {
+        var i: Int, j: Int
+        let nr: Int, nc: Int
+        var difference: Int
+        var total = 0.0
+        var previous: Double
+
+        init(i: Int, j: Int, nr: Int, nc: Int, previous: Double) {
+            self.i = i
+            self.j = j
+            self.nr = nr
+            self.nc = nc
+            self.previous = previous
+            difference = i * nc - j * nr
+        }
+
+        @inline(__always)
+        mutating func step(_ rp: UnsafeBufferPointer<Double>, _ cp: UnsafeBufferPointer<Double>) {
+            // Selections as bit masks: the compiler would turn `?:` on doubles into branches, and
+            // which sample comes next is a coin toss for the branch predictor.
+            let infinity = Double.infinity.bitPattern
+            let a = DriftStatistics.select(rp[min(i, nr &- 1)].bitPattern, infinity, i < nr)
+            let b = DriftStatistics.select(cp[min(j, nc &- 1)].bitPattern, infinity, j < nc)
+            let fromReference = Double(bitPattern: a) <= Double(bitPattern: b)
+            let x = Double(bitPattern: DriftStatistics.select(a, b, fromReference))
+            let magnitude = (difference ^ (difference &>> 63)) &- (difference &>> 63)
+            total += Double(magnitude) * (x - previous)
+            previous = x
+            let t = Int(unsafeBitCast(fromReference, to: UInt8.self))
+            i &+= t
+            j &+= 1 &- t
+            difference &+= (nc &+ nr) &* t &- nr  // +nc from the reference, −nr from the current
         }
     }
 

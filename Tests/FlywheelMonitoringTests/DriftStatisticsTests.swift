@@ -110,4 +110,29 @@ import Testing
             #expect(close(verdict.score, try need(number(expected["score"])), rel: 1e-7), "\(id) score \(verdict.score)")
         }
     }
+    /// The two-lane walk against the definition, summed over distinct pooled values with counts
+    /// found by binary search: sizes small and odd, one side of one value, many ties.
+    @Test func wassersteinWalkMatchesTheDefinition() {
+        var g = SeededRandom(seed: 21)
+        func below(_ x: [Double], _ v: Double) -> Int {  // values < v in sorted x
+            var lo = 0, hi = x.count
+            while lo < hi {
+                let m = (lo + hi) / 2
+                if x[m] < v { lo = m + 1 } else { hi = m }
+            }
+            return lo
+        }
+        for (nr, nc, spread) in [(1, 1, 10), (1, 7, 3), (6, 1, 3), (2, 3, 2), (101, 50, 1000), (500, 777, 20), (2_001, 2_000, 5), (3_000, 30, 1_000_000)] {
+            let r = (0..<nr).map { _ in Double(g.next() % UInt64(spread)) / 4 }.sorted()
+            let c = (0..<nc).map { _ in Double(g.next() % UInt64(spread)) / 4 + 0.5 }.sorted()
+            let pooled = Array(Set(r + c)).sorted()
+            var expected = 0.0
+            for k in 1..<max(1, pooled.count) {
+                let fr = Double(below(r, pooled[k])) / Double(nr), fc = Double(below(c, pooled[k])) / Double(nc)
+                expected += abs(fr - fc) * (pooled[k] - pooled[k - 1])
+            }
+            let got = DriftStatistics.wasserstein(sortedReference: r, sortedCurrent: c)
+            #expect(abs(got - expected) <= 1e-12 * max(1, expected), "\(nr)×\(nc): \(got) vs \(expected)")
+        }
+    }
 }
