@@ -149,7 +149,7 @@ package enum DecimalParser {
         return eiselLemire(w, q, table)
     }
 
-    @inline(__always)
+    @inline(never)  // the uncommon path: kept out of the parse loop's code
     static func eiselLemire(_ w: UInt64, _ q: Int, _ table: PowersOfFive) -> Double? {
         guard q >= PowersOfFive.minExponent, q <= PowersOfFive.maxExponent else { return nil }
         let entry = table.entries + (q &- PowersOfFive.minExponent) &* 3
