@@ -127,6 +127,14 @@ public protocol MetadataStore: Sendable {
     func saveAlert(_ alert: Alert) async throws -> Alert
     /// The newest alert for a monitor's rule, whatever its state.
     func latestAlert(monitor: String, rule: String) async throws -> Alert?
+    /// A breach of a monitor's rule, in one transaction: counted on the alert firing for the rule
+    /// (occurrences, last seen, message), or else a new firing alert. Two checks of one monitor
+    /// at once (the scheduler's and `monitor run`) never open two alerts or lose a count.
+    func raiseAlert(monitor: String, rule: String, message: String, at time: Timestamp, checkID: Int64) async throws -> AlertRaise
+    /// Resolves the alert firing for a monitor's rule, in one transaction; nil when none fires.
+    func resolveAlert(monitor: String, rule: String, at time: Timestamp) async throws -> Alert?
+    /// Sets when an alert's actions ran (only that field); `not_found` when there is no such alert.
+    func setAlertActionsTime(alertID: Int64, _ time: Timestamp?) async throws -> Alert
     /// Alerts, newest first, filtered by monitor and state.
     func alerts(monitor: String?, state: AlertState?, limit: Int) async throws -> [Alert]
     func recordAlertAction(_ action: AlertActionRecord) async throws

@@ -104,6 +104,22 @@ public enum AlertState: String, Hashable, Codable, Sendable {
 
 /// A monitor's rule that fired: one alert per episode, seen again while the rule keeps firing
 /// (deduplicated), resolved when a check passes again.
+/// What `MetadataStore.raiseAlert` did.
+public struct AlertRaise: Hashable, Sendable {
+    /// The firing alert, as stored after the call.
+    public var alert: Alert
+    /// True when the call opened it; false when it counted the breach on one already firing.
+    public var opened: Bool
+    /// When opened: the time the rule's actions last ran, from the alert before it (for the cooldown).
+    public var previousActionsAt: Timestamp?
+
+    public init(alert: Alert, opened: Bool, previousActionsAt: Timestamp?) {
+        self.alert = alert
+        self.opened = opened
+        self.previousActionsAt = previousActionsAt
+    }
+}
+
 public struct Alert: Hashable, Codable, Sendable {
     /// Assigned by the store (0 before it is first saved).
     public var id: Int64

@@ -56,48 +56,41 @@ public struct AlertEngine: Sendable {
         // Rules that fire in one check share one round of actions (one retrain, not three).
         var ranWith: Alert?
         for rule in spec.activeRules {
-            let latest = try await store.latestAlert(monitor: spec.name, rule: rule)
             if check.breachedRules.contains(rule) {
-                let message = Self.message(rule, check)
-                if var firing = latest, firing.state == .firing {
-                    firing.occurrences += 1
-                    firing.lastSeenAt = now
-                    firing.message = message
-                    out.append(AlertTransition(kind: .repeated, alert: try await store.saveAlert(firing), actions: []))
+                // Opening the alert and counting a repeat are one transaction each in the store,
+                // so a check running at the same time cannot open a second alert for the rule.
+                let raised = try await store.raiseAlert(
+                    monitor: spec.name, rule: rule, message: Self.message(rule, check), at: now, checkID: check.id)
+                guard raised.opened else {
+                    out.append(AlertTransition(kind: .repeated, alert: raised.alert, actions: []))
                     continue
                 }
-                var alert = try await store.saveAlert(Alert(
-                    monitor: spec.name, rule: rule, state: .firing, message: message, firedAt: now, lastSeenAt: now, checkID: check.id))
+                var alert = raised.alert
                 var records: [AlertActionRecord] = []
-                if let last = latest?.actionsAt, Double(now.millisecondsSince1970 - last.millisecondsSince1970) / 1000 < spec.cooldown {
+                if let last = raised.previousActionsAt, Double(now.millisecondsSince1970 - last.millisecondsSince1970) / 1000 < spec.cooldown {
                     for a in spec.actions {
                         records.append(AlertActionRecord(
                             alertID: alert.id, time: now, kind: a.kind, target: a.target, outcome: .suppressed, attempts: 0,
                             message: "cooldown: this rule's actions last ran at \(last); cooldown \(Int(spec.cooldown))s"))
                     }
                     // Carried forward, so the cooldown keeps counting from the actions that really ran.
-                    alert.actionsAt = last
-                    alert = try await store.saveAlert(alert)
+                    alert = try await store.setAlertActionsTime(alertID: alert.id, last)
                 } else if let first = ranWith {
                     for a in spec.actions {
                         records.append(AlertActionRecord(
                             alertID: alert.id, time: now, kind: a.kind, target: a.target, outcome: .suppressed, attempts: 0,
                             message: "grouped: ran once for this check, with alert \(first.id) (\(first.rule))"))
                     }
-                    alert.actionsAt = now
-                    alert = try await store.saveAlert(alert)
+                    alert = try await store.setAlertActionsTime(alertID: alert.id, now)
                 } else if !spec.actions.isEmpty {
                     for a in spec.actions { records.append(await perform(a, alert: alert, spec: spec, check: check)) }
-                    alert.actionsAt = now
-                    alert = try await store.saveAlert(alert)
+                    alert = try await store.setAlertActionsTime(alertID: alert.id, now)
                     ranWith = alert
                 }
                 for r in records { try await store.recordAlertAction(r) }
                 out.append(AlertTransition(kind: .fired, alert: alert, actions: records))
-            } else if var firing = latest, firing.state == .firing, Self.measuredWithin(rule, check) {
-                firing.state = .resolved
-                firing.resolvedAt = now
-                out.append(AlertTransition(kind: .resolved, alert: try await store.saveAlert(firing), actions: []))
+            } else if Self.measuredWithin(rule, check), let resolved = try await store.resolveAlert(monitor: spec.name, rule: rule, at: now) {
+                out.append(AlertTransition(kind: .resolved, alert: resolved, actions: []))
             }
         }
         return out

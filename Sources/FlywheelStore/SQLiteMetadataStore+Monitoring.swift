@@ -140,6 +140,57 @@ extension SQLiteMetadataStore {
         }
     }
 
+    public func raiseAlert(monitor: String, rule: String, message: String, at time: Timestamp, checkID: Int64) async throws -> AlertRaise {
+        // A write transaction is BEGIN IMMEDIATE: other connections and processes wait for it.
+        try await write { db in
+            let latest = try Row.fetchOne(
+                db, sql: "SELECT * FROM alerts WHERE monitor = ? AND rule = ? ORDER BY id DESC LIMIT 1", arguments: [monitor, rule]
+            ).map(Self.alert)
+            if var firing = latest, firing.state == .firing {
+                firing.occurrences += 1
+                firing.lastSeenAt = max(firing.lastSeenAt, time)
+                firing.message = message
+                try db.execute(
+                    sql: "UPDATE alerts SET occurrences = ?, last_seen_at = ?, message = ? WHERE id = ?",
+                    arguments: [firing.occurrences, firing.lastSeenAt.millisecondsSince1970, message, firing.id])
+                return AlertRaise(alert: firing, opened: false, previousActionsAt: nil)
+            }
+            var alert = Alert(monitor: monitor, rule: rule, state: .firing, message: message, firedAt: time, lastSeenAt: time, checkID: checkID)
+            try db.execute(
+                sql: """
+                    INSERT INTO alerts (monitor, rule, state, message, fired_at, last_seen_at, resolved_at, occurrences, actions_at, check_id)
+                    VALUES (?, ?, ?, ?, ?, ?, NULL, 1, NULL, ?)
+                    """,
+                arguments: [monitor, rule, AlertState.firing.rawValue, message, time.millisecondsSince1970, time.millisecondsSince1970, checkID])
+            alert.id = db.lastInsertedRowID
+            return AlertRaise(alert: alert, opened: true, previousActionsAt: latest?.actionsAt)
+        }
+    }
+
+    public func resolveAlert(monitor: String, rule: String, at time: Timestamp) async throws -> Alert? {
+        try await write { db in
+            guard var firing = try Row.fetchOne(
+                db, sql: "SELECT * FROM alerts WHERE monitor = ? AND rule = ? ORDER BY id DESC LIMIT 1", arguments: [monitor, rule]
+            ).map(Self.alert), firing.state == .firing else { return nil }
+            firing.state = .resolved
+            firing.resolvedAt = time
+            try db.execute(
+                sql: "UPDATE alerts SET state = ?, resolved_at = ? WHERE id = ?",
+                arguments: [AlertState.resolved.rawValue, time.millisecondsSince1970, firing.id])
+            return firing
+        }
+    }
+
+    public func setAlertActionsTime(alertID: Int64, _ time: Timestamp?) async throws -> Alert {
+        try await write { db in
+            try db.execute(sql: "UPDATE alerts SET actions_at = ? WHERE id = ?", arguments: [time?.millisecondsSince1970, alertID])
+            guard db.changesCount > 0, let row = try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [alertID]) else {
+                throw FlywheelError.notFound("alert \(alertID) not found")
+            }
+            return Self.alert(row)
+        }
+    }
+
     public func alerts(monitor: String?, state: AlertState?, limit: Int) async throws -> [Alert] {
         var conditions: [String] = []
         var arguments = StatementArguments()

@@ -436,6 +436,33 @@ public actor InMemoryMetadataStore: MetadataStore {
 
     public func latestAlert(monitor: String, rule: String) -> Alert? { alertList.last { $0.monitor == monitor && $0.rule == rule } }
 
+    public func raiseAlert(monitor: String, rule: String, message: String, at time: Timestamp, checkID: Int64) -> AlertRaise {
+        let latest = alertList.lastIndex { $0.monitor == monitor && $0.rule == rule }
+        if let i = latest, alertList[i].state == .firing {
+            alertList[i].occurrences += 1
+            alertList[i].lastSeenAt = max(alertList[i].lastSeenAt, time)
+            alertList[i].message = message
+            return AlertRaise(alert: alertList[i], opened: false, previousActionsAt: nil)
+        }
+        var alert = Alert(monitor: monitor, rule: rule, state: .firing, message: message, firedAt: time, lastSeenAt: time, checkID: checkID)
+        alert.id = Int64(alertList.count + 1)
+        alertList.append(alert)
+        return AlertRaise(alert: alert, opened: true, previousActionsAt: latest.flatMap { alertList[$0].actionsAt })
+    }
+
+    public func resolveAlert(monitor: String, rule: String, at time: Timestamp) -> Alert? {
+        guard let i = alertList.lastIndex(where: { $0.monitor == monitor && $0.rule == rule }), alertList[i].state == .firing else { return nil }
+        alertList[i].state = .resolved
+        alertList[i].resolvedAt = time
+        return alertList[i]
+    }
+
+    public func setAlertActionsTime(alertID: Int64, _ time: Timestamp?) throws -> Alert {
+        guard let i = alertList.firstIndex(where: { $0.id == alertID }) else { throw FlywheelError.notFound("alert \(alertID) not found") }
+        alertList[i].actionsAt = time
+        return alertList[i]
+    }
+
     public func alerts(monitor: String?, state: AlertState?, limit: Int) -> [Alert] {
         Array(alertList.reversed().filter { a in (monitor.map { a.monitor == $0 } ?? true) && (state.map { a.state == $0 } ?? true) }.prefix(max(limit, 0)))
     }

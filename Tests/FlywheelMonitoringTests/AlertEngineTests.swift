@@ -1,6 +1,7 @@
 import FlywheelCore
 import FlywheelMonitoring
 import FlywheelRegistry
+import FlywheelStore
 import FlywheelTesting
 import Foundation
 import Testing
@@ -109,6 +110,36 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
         let later = try await engine.evaluate(spec, try await check(store, "m", minute: 7 * 60, breached: ["feature_drift"]))
         #expect(later[0].actions.map(\.outcome) == [.succeeded] && hooks.runs.count == 2)
         #expect(try await store.alerts(monitor: "m", state: nil, limit: 10).count == 4)
+    }
+
+    /// The scheduler and `flywheel monitor run` may check one monitor at the same moment, each
+    /// with its own connection to the database: the breach opens one alert, runs its actions
+    /// once, and is counted twice.
+    @Test func twoChecksAtOnceOpenOneAlertAndActOnce() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-alerts-\(UUID().uuidString).db").path
+        let stores: [any MetadataStore] = [try SQLiteMetadataStore(path: path), try SQLiteMetadataStore(path: path)]
+        let hooks = RecordingHooks()
+        var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\non_alert: [{run_pipeline: retrain}]\n")
+        spec.predictions = false
+        for round in 0..<5 {
+            let name = "m\(round)"
+            spec.name = name
+            let checks = [try await check(stores[0], name, minute: 0, breached: ["feature_drift"]), try await check(stores[1], name, minute: 0, breached: ["feature_drift"])]
+            let kinds = try await withThrowingTaskGroup(of: [AlertTransition.Kind].self) { group in
+                for i in 0..<2 {
+                    let engine = AlertEngine(store: stores[i], blobs: InMemoryBlobStore(), hooks: hooks)
+                    let s = spec, c = checks[i]
+                    group.addTask { try await engine.evaluate(s, c).map(\.kind) }
+                }
+                var all: [AlertTransition.Kind] = []
+                for try await k in group { all += k }
+                return all
+            }
+            #expect(kinds.sorted { $0.rawValue < $1.rawValue } == [.fired, .repeated], "round \(round): \(kinds)")
+            let alerts = try await stores[0].alerts(monitor: name, state: nil, limit: 10)
+            #expect(alerts.count == 1 && alerts.first?.occurrences == 2)
+        }
+        #expect(hooks.runs.count == 5)
     }
 
     @Test func insufficientDataResolvesNothing() async throws {

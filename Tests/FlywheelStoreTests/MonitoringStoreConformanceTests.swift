@@ -94,6 +94,51 @@ import Testing
         #expect(try await store.alertActions(alertID: b2.id).map(\.outcome) == [.suppressed])
     }
 
+    @Test(arguments: Backend.allCases)
+    func alertsOpenCountAndResolveInOneStep(_ b: Backend) async throws {
+        let store = try b.make()
+        let first = try await store.raiseAlert(monitor: "m", rule: "feature_drift", message: "psi 0.3", at: ts(10), checkID: 1)
+        #expect(first.opened && first.previousActionsAt == nil && first.alert.occurrences == 1 && first.alert.state == .firing)
+        // A repeat counts on the firing alert, takes the newer message, and opens nothing.
+        let again = try await store.raiseAlert(monitor: "m", rule: "feature_drift", message: "psi 0.4", at: ts(20), checkID: 2)
+        #expect(!again.opened && again.alert.id == first.alert.id && again.alert.occurrences == 2)
+        #expect(again.alert.lastSeenAt == ts(20) && again.alert.message == "psi 0.4" && again.alert.checkID == 1)
+        #expect(try await store.latestAlert(monitor: "m", rule: "feature_drift") == again.alert)
+        // Only the actions' time changes.
+        let acted = try await store.setAlertActionsTime(alertID: first.alert.id, ts(11))
+        #expect(acted.actionsAt == ts(11) && acted.occurrences == 2 && acted.message == "psi 0.4")
+        await #expect(throws: FlywheelError.self) { try await store.setAlertActionsTime(alertID: 999, ts(1)) }
+        // Other rules and monitors have nothing to resolve.
+        #expect(try await store.resolveAlert(monitor: "m", rule: "performance", at: ts(30)) == nil)
+        #expect(try await store.resolveAlert(monitor: "other", rule: "feature_drift", at: ts(30)) == nil)
+        let resolved = try await store.resolveAlert(monitor: "m", rule: "feature_drift", at: ts(30))
+        #expect(resolved?.state == .resolved && resolved?.resolvedAt == ts(30) && resolved?.occurrences == 2)
+        #expect(try await store.resolveAlert(monitor: "m", rule: "feature_drift", at: ts(31)) == nil)
+        // The next breach opens a new alert and hands over when the rule's actions last ran.
+        let next = try await store.raiseAlert(monitor: "m", rule: "feature_drift", message: "psi 0.5", at: ts(40), checkID: 3)
+        #expect(next.opened && next.alert.id != first.alert.id && next.previousActionsAt == ts(11) && next.alert.actionsAt == nil)
+        #expect(try await store.alerts(monitor: "m", state: nil, limit: 10).map(\.state) == [.firing, .resolved])
+    }
+
+    /// Two stores on one database file are two connections, as two processes are: breaches
+    /// raised through both at once still make one alert that counts them all.
+    @Test func concurrentBreachesFromTwoConnectionsMakeOneAlert() async throws {
+        let path = try TempDir.make().appendingPathComponent("flywheel.db").path
+        let a = try SQLiteMetadataStore(path: path), b = try SQLiteMetadataStore(path: path)
+        let opened = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<40 {
+                let store: any MetadataStore = i % 2 == 0 ? a : b
+                group.addTask { try await store.raiseAlert(monitor: "m", rule: "r", message: "\(i)", at: ts(Int64(i)), checkID: Int64(i)).opened }
+            }
+            var opened = 0
+            for try await o in group where o { opened += 1 }
+            return opened
+        }
+        #expect(opened == 1)
+        let alerts = try await a.alerts(monitor: "m", state: nil, limit: 10)
+        #expect(alerts.count == 1 && alerts.first?.occurrences == 40 && alerts.first?.lastSeenAt == ts(39))
+    }
+
     @Test func queriesOverThePredictionLogAreReadOnly() async throws {
         let store = try Backend.sqlite.make()
         var records: [PredictionRecord] = []
