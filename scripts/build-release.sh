@@ -19,8 +19,9 @@ products=("$@")
 flags=(-c release --scratch-path .build-release)
 if [[ $(uname -s) == Linux ]]; then
     flags+=(--static-swift-stdlib)
-    if ! ldconfig -p 2>/dev/null | grep -q 'libcurl\.so '; then
-        lib=$(ldconfig -p 2>/dev/null | awk '/libcurl\.so\.4 / { print $NF; exit }')
+    ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)  # /sbin is not on every user's PATH
+    if ! "$ldconfig" -p 2>/dev/null | grep -q 'libcurl\.so '; then
+        lib=$("$ldconfig" -p 2>/dev/null | awk '/libcurl\.so\.4 / { print $NF; exit }')
         if [[ -z $lib ]]; then
             echo "build-release.sh: libcurl.so.4 not found (apt install libcurl4); static Foundation links it" >&2
             exit 1
