@@ -3,6 +3,9 @@ import FlywheelCore
 import FlywheelMonitoring
 import FlywheelPipelines
 import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
 
 struct SchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,62 +51,15 @@ struct SchedulerCommand: AsyncParsableCommand {
             }).joined(separator: ", ")
             Output.line("watching \(s.name) (\(path)): \(what)")
         }
-        let scheduler = try Scheduler(pipelines: specs.map(\.1), store: ws.store, workspaceRoot: ws.root)
-        let monitorSchedule = MonitorSchedule(store: ws.store)
-        let monitorService = MonitorService(store: ws.store, blobs: ws.blobs, hooks: WorkspaceAlertHooks(ws: ws))
-        var reportedSkips: Set<String> = []
-        let executor = PipelineExecutor(store: ws.store, blobs: ws.blobs, workspaceRoot: ws.root)
-        let byName = Dictionary(specs.map { ($0.1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let stop = StopFlag()
-        let handler = SignalWatcher(message: "stopping: no new runs; waiting for running ones") { stop.set() }
-        defer { handler.restore() }
-        let parallel = self.parallel ?? ProcessInfo.processInfo.activeProcessorCount
-        // Discarding: finished runs and checks are dropped at once, so a long-lived scheduler does not grow.
-        await withDiscardingTaskGroup { group in
-            while !stop.isSet {
-                do {
-                    for due in try await scheduler.due(at: Timestamp(Date())) {
-                        guard let (path, spec) = byName[due.pipeline] else { continue }
-                        Output.line("\(Output.time(Timestamp(Date()))) starting \(due.pipeline): \(due.trigger) \(due.reason)")
-                        group.addTask {
-                            do {
-                                let params = try PipelineParams.resolve(spec, overrides: due.params)
-                                let run = try await executor.run(
-                                    spec, params: params, options: ExecutionOptions(parallel: parallel, trigger: due.trigger, specPath: path, environment: ws.pipelineEnvironment()),
-                                    events: { _ in })
-                                Output.line("\(Output.time(Timestamp(Date()))) \(due.pipeline) run \(run.id) \(run.status.rawValue)")
-                            } catch {
-                                Output.note("error: \(due.pipeline): \((error as? FlywheelError)?.message ?? "\(error)")")
-                            }
-                        }
-                    }
-                } catch {
-                    Output.note("error: \((error as? FlywheelError)?.message ?? "\(error)")")
-                }
-                do {
-                    // Monitors are read from the store each time, so one applied later is picked up.
-                    let (due, skipped) = try await monitorSchedule.due(at: Timestamp(Date()))
-                    for s in skipped where reportedSkips.insert(s).inserted { Output.note("skipping monitor \(s)") }
-                    for (spec, end) in due {
-                        group.addTask {
-                            do {
-                                let outcome = try await monitorService.run(spec, at: end)
-                                MonitorFiles.print(outcome)
-                            } catch {
-                                Output.note("error: monitor \(spec.name): \((error as? FlywheelError)?.message ?? "\(error)")")
-                            }
-                        }
-                    }
-                } catch {
-                    Output.note("error: monitors: \((error as? FlywheelError)?.message ?? "\(error)")")
-                }
-                if once { break }
-                // Sleep in short slices so a stop request is noticed quickly.
-                let end = Date().addingTimeInterval(seconds)
-                while !stop.isSet && Date() < end { try? await Task.sleep(nanoseconds: 100_000_000) }
-            }
-            // The group waits for every running pipeline and check before it returns.
-        }
+        let service = SchedulerService(
+            ws: ws, specs: specs, scheduler: try Scheduler(pipelines: specs.map(\.1), store: ws.store, workspaceRoot: ws.root),
+            interval: seconds, parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, once: once)
+        // SIGTERM and Ctrl-C shut it down gracefully; its returning (with --once) ends the group.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            logger: Logger(label: "flywheel.scheduler", factory: { _ in SwiftLogNoOpLogHandler() })))
+        try await group.run()
     }
 
     /// The specs named, or every watchable spec in the workspace folder and pipelines/.

@@ -116,6 +116,38 @@ import Glibc
         return stat.split(separator: " ").dropFirst(2).first != "Z"
     }
 
+    /// SIGTERM stops the scheduler (a swift-service-lifecycle graceful shutdown): it starts
+    /// nothing new, lets the running pipeline finish, and exits cleanly.
+    @Test func sigtermLetsTheSchedulersRunningPipelineFinish() throws {
+        let cli = try CLI.workspace()
+        let started = cli.cwd.appendingPathComponent("started"), done = cli.cwd.appendingPathComponent("done")
+        _ = try cli.write("""
+            pipeline: slow
+            on: [{event: go}]
+            steps:
+              wait: {run: "touch \(started.path); sleep 2; touch \(done.path)", cache: false}
+            """, to: "s.yaml")
+        let p = cli.process(["scheduler", "s.yaml", "--interval", "1s"])
+        let err = cli.cwd.appendingPathComponent("scheduler.err"), out = cli.cwd.appendingPathComponent("scheduler.out")
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: err)
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        #expect(try cli.run("events", "submit", "go").ok)
+        #expect(waitFor(started))
+        kill(p.processIdentifier, SIGTERM)
+        let end = Date().addingTimeInterval(60)
+        while p.isRunning && Date() < end { usleep(50_000) }
+        #expect(!p.isRunning && p.terminationStatus == 0)
+        // The step ran to its end rather than being killed with the scheduler.
+        #expect(FileManager.default.fileExists(atPath: done.path))
+        #expect((try? String(contentsOf: err, encoding: .utf8))?.contains("stopping: no new runs") == true)
+        let runs = try #require(try cli.run("pipelines", "runs", "list", "--json").json() as? [[String: Any]])
+        #expect(runs.count == 1 && runs.first?["status"] as? String == "succeeded" && runs.first?["trigger"] as? String == "event")
+    }
+
     @Test func interruptCancelsTheRunAndItsChildren() throws {
         let cli = try CLI.workspace()
         let pidFile = cli.cwd.appendingPathComponent("sleep.pid")
