@@ -20,8 +20,14 @@ flags=(-c release --scratch-path .build-release)
 if [[ $(uname -s) == Linux ]]; then
     flags+=(--static-swift-stdlib)
     ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)  # /sbin is not on every user's PATH
-    if ! "$ldconfig" -p 2>/dev/null | grep -q 'libcurl\.so '; then
-        lib=$("$ldconfig" -p 2>/dev/null | awk '/libcurl\.so\.4 / { print $NF; exit }')
+    cache=$("$ldconfig" -p 2>/dev/null || true)
+    case $(uname -m) in  # the cache's tag for this machine's libraries
+        x86_64) arch='x86-64' ;;
+        aarch64) arch='AArch64' ;;
+        *) arch='' ;;
+    esac
+    if ! grep -q "libcurl\.so (.*$arch" <<<"$cache"; then
+        lib=$(grep "libcurl\.so\.4 (.*$arch" <<<"$cache" | head -n 1 | awk '{ print $NF }' || true)
         if [[ -z $lib ]]; then
             echo "build-release.sh: libcurl.so.4 not found (apt install libcurl4); static Foundation links it" >&2
             exit 1

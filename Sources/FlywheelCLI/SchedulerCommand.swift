@@ -101,7 +101,7 @@ enum PipelineFiles {
     }
 }
 
-/// Set once by a signal; read by the scheduler's loop.
+/// Set once (by a signal handler or a finished task); read by a loop that polls it.
 final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false

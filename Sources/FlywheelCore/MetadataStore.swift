@@ -128,7 +128,8 @@ public protocol MetadataStore: Sendable {
     /// The newest alert for a monitor's rule, whatever its state.
     func latestAlert(monitor: String, rule: String) async throws -> Alert?
     /// A breach of a monitor's rule, in one transaction: counted on the alert firing for the rule
-    /// (occurrences, last seen, message), or else a new firing alert. Two checks of one monitor
+    /// (occurrences; last seen and message unless a later check was counted already), or else a
+    /// new firing alert. Two checks of one monitor
     /// at once (the scheduler's and `monitor run`) never open two alerts or lose a count.
     func raiseAlert(monitor: String, rule: String, message: String, at time: Timestamp, checkID: Int64) async throws -> AlertRaise
     /// Resolves the alert firing for a monitor's rule, in one transaction; nil when none fires.

@@ -83,8 +83,11 @@ public struct AlertEngine: Sendable {
                     }
                     alert = try await store.setAlertActionsTime(alertID: alert.id, now)
                 } else if !spec.actions.isEmpty {
-                    for a in spec.actions { records.append(await perform(a, alert: alert, spec: spec, check: check)) }
+                    // Recorded before the actions run: a retraining pipeline can take a while, and a
+                    // check in the meantime that resolves this alert and fires a new one must
+                    // already see the cooldown running.
                     alert = try await store.setAlertActionsTime(alertID: alert.id, now)
+                    for a in spec.actions { records.append(await perform(a, alert: alert, spec: spec, check: check)) }
                     ranWith = alert
                 }
                 for r in records { try await store.recordAlertAction(r) }

@@ -21,7 +21,8 @@ enum RadixSort {
     /// The values in ascending order (finite values only are expected; -0 sorts before +0).
     static func sorted(_ values: [Double]) -> [Double] {
         let n = values.count
-        guard n > 4096 else { return values.sorted() }
+        // Small samples: a comparison sort on the same keys, so -0 precedes +0 here too.
+        guard n > 4096 else { return values.sorted { encode($0.bitPattern) < encode($1.bitPattern) } }
         let mask = UInt64(buckets - 1)
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: buckets * passes) { counts in
             let c = counts.baseAddress!

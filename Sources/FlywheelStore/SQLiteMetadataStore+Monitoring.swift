@@ -148,11 +148,13 @@ extension SQLiteMetadataStore {
             ).map(Self.alert)
             if var firing = latest, firing.state == .firing {
                 firing.occurrences += 1
-                firing.lastSeenAt = max(firing.lastSeenAt, time)
-                firing.message = message
+                if time >= firing.lastSeenAt {  // a check of an earlier window (--at) only counts
+                    firing.lastSeenAt = time
+                    firing.message = message
+                }
                 try db.execute(
                     sql: "UPDATE alerts SET occurrences = ?, last_seen_at = ?, message = ? WHERE id = ?",
-                    arguments: [firing.occurrences, firing.lastSeenAt.millisecondsSince1970, message, firing.id])
+                    arguments: [firing.occurrences, firing.lastSeenAt.millisecondsSince1970, firing.message, firing.id])
                 return AlertRaise(alert: firing, opened: false, previousActionsAt: nil)
             }
             var alert = Alert(monitor: monitor, rule: rule, state: .firing, message: message, firedAt: time, lastSeenAt: time, checkID: checkID)

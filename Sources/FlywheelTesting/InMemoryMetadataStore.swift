@@ -440,8 +440,10 @@ public actor InMemoryMetadataStore: MetadataStore {
         let latest = alertList.lastIndex { $0.monitor == monitor && $0.rule == rule }
         if let i = latest, alertList[i].state == .firing {
             alertList[i].occurrences += 1
-            alertList[i].lastSeenAt = max(alertList[i].lastSeenAt, time)
-            alertList[i].message = message
+            if time >= alertList[i].lastSeenAt {  // a check of an earlier window (--at) only counts
+                alertList[i].lastSeenAt = time
+                alertList[i].message = message
+            }
             return AlertRaise(alert: alertList[i], opened: false, previousActionsAt: nil)
         }
         var alert = Alert(monitor: monitor, rule: rule, state: .firing, message: message, firedAt: time, lastSeenAt: time, checkID: checkID)

@@ -26,6 +26,21 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
     func routedAliases(deployment: String) async throws -> [String] { routes }
 }
 
+/// Runs `body` while a pipeline "runs", and keeps what it returned.
+final class DuringHooks: AlertHooks, @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [AlertTransition]?
+    let body: @Sendable () async throws -> [AlertTransition]
+    init(_ body: @escaping @Sendable () async throws -> [AlertTransition]) { self.body = body }
+    var result: [AlertTransition]? { lock.withLock { kept } }
+    func runPipeline(_ name: String, params: [String: String], reason: String) async throws -> String {
+        let r = try await body()
+        lock.withLock { kept = r }
+        return "pipeline run p1 succeeded"
+    }
+    func routedAliases(deployment: String) async throws -> [String] { [] }
+}
+
 @Suite struct AlertEngineTests {
     /// A recorded check of `monitor` at `minute` that breached the given rules.
     func check(_ store: any MetadataStore, _ monitor: String, minute: Int64, breached: [String]) async throws -> MonitorCheck {
@@ -140,6 +155,28 @@ final class RecordingHooks: AlertHooks, @unchecked Sendable {
             #expect(alerts.count == 1 && alerts.first?.occurrences == 2)
         }
         #expect(hooks.runs.count == 5)
+    }
+
+    /// A retraining pipeline takes a while. A check that resolves the alert while it runs, and a
+    /// next one that fires it again, must already see the cooldown running.
+    @Test func checksDuringTheActionsSeeTheCooldown() async throws {
+        let store: any MetadataStore = InMemoryMetadataStore()
+        var spec = try MonitorFixture.spec("monitor: m\ndeployment: iris\ncooldown: 6h\non_alert: [{run_pipeline: retrain}]\n")
+        spec.predictions = false
+        let others = RecordingHooks()
+        let otherEngine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: others)
+        let during = try await check(store, "m", minute: 1, breached: []), again = try await check(store, "m", minute: 2, breached: ["feature_drift"])
+        let fixed = spec
+        let hooks = DuringHooks {
+            _ = try await otherEngine.evaluate(fixed, during)
+            return try await otherEngine.evaluate(fixed, again)
+        }
+        let engine = AlertEngine(store: store, blobs: InMemoryBlobStore(), hooks: hooks)
+        let first = try await engine.evaluate(spec, try await check(store, "m", minute: 0, breached: ["feature_drift"]))
+        #expect(first.first?.actions.map(\.outcome) == [.succeeded])
+        let nested = try #require(hooks.result)
+        #expect(nested.map(\.kind) == [.fired] && nested.first?.actions.map(\.outcome) == [.suppressed])
+        #expect(others.runs.isEmpty)
     }
 
     @Test func insufficientDataResolvesNothing() async throws {

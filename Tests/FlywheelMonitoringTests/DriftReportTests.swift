@@ -139,5 +139,7 @@ import Testing
         // -0 before +0, as before.
         let zeros = RadixSort.sorted([Double](repeating: 0, count: 3000) + [Double](repeating: -0.0, count: 3000))
         #expect(zeros.prefix(3000).allSatisfy { $0.sign == .minus } && zeros.suffix(3000).allSatisfy { $0.sign == .plus })
+        // Small samples take another path, with the same order.
+        #expect(RadixSort.sorted([0.0, -0.0, 1, -1]).map(\.bitPattern) == [-1.0, -0.0, 0.0, 1.0].map(\.bitPattern))
     }
 }

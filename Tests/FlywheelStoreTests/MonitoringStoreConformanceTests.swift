@@ -104,15 +104,18 @@ import Testing
         #expect(!again.opened && again.alert.id == first.alert.id && again.alert.occurrences == 2)
         #expect(again.alert.lastSeenAt == ts(20) && again.alert.message == "psi 0.4" && again.alert.checkID == 1)
         #expect(try await store.latestAlert(monitor: "m", rule: "feature_drift") == again.alert)
+        // A check of an earlier window counts, but leaves the newer message and time.
+        let late = try await store.raiseAlert(monitor: "m", rule: "feature_drift", message: "psi 0.2", at: ts(15), checkID: 4)
+        #expect(!late.opened && late.alert.occurrences == 3 && late.alert.lastSeenAt == ts(20) && late.alert.message == "psi 0.4")
         // Only the actions' time changes.
         let acted = try await store.setAlertActionsTime(alertID: first.alert.id, ts(11))
-        #expect(acted.actionsAt == ts(11) && acted.occurrences == 2 && acted.message == "psi 0.4")
+        #expect(acted.actionsAt == ts(11) && acted.occurrences == 3 && acted.message == "psi 0.4")
         await #expect(throws: FlywheelError.self) { try await store.setAlertActionsTime(alertID: 999, ts(1)) }
         // Other rules and monitors have nothing to resolve.
         #expect(try await store.resolveAlert(monitor: "m", rule: "performance", at: ts(30)) == nil)
         #expect(try await store.resolveAlert(monitor: "other", rule: "feature_drift", at: ts(30)) == nil)
         let resolved = try await store.resolveAlert(monitor: "m", rule: "feature_drift", at: ts(30))
-        #expect(resolved?.state == .resolved && resolved?.resolvedAt == ts(30) && resolved?.occurrences == 2)
+        #expect(resolved?.state == .resolved && resolved?.resolvedAt == ts(30) && resolved?.occurrences == 3)
         #expect(try await store.resolveAlert(monitor: "m", rule: "feature_drift", at: ts(31)) == nil)
         // The next breach opens a new alert and hands over when the rule's actions last ran.
         let next = try await store.raiseAlert(monitor: "m", rule: "feature_drift", message: "psi 0.5", at: ts(40), checkID: 3)
