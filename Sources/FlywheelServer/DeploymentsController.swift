@@ -1,6 +1,5 @@
 import FlywheelCore
 import FlywheelServing
-import FlywheelYAML
 import Foundation
 import Hummingbird
 
@@ -30,14 +29,8 @@ struct DeploymentsController<Context: RequestContext> {
         }
         api.put(":name") { request, context in
             let name = try context.parameters.require("name")
-            let text = try await JSONBody.text(request, limit: maxBodyBytes)
-            let (spec, diagnostics) = DeploymentSpec.parse(text)
-            guard let spec else {
-                throw FlywheelError.invalidArgument("the deployment is not valid: " + diagnostics.map(\.description).joined(separator: "; "))
-            }
-            guard spec.name == name else {
-                throw FlywheelError.invalidArgument("the body names deployment '\(spec.name)' but the URL names '\(name)'")
-            }
+            let (_, text) = try await JSONBody.spec(
+                request, limit: maxBodyBytes, kind: "deployment", name: name, parse: DeploymentSpec.parse, nameOf: \.name)
             let rev = try await store.applyDeployment(
                 name: name, spec: text, actor: request.headers[APIEncoding.actorHeader] ?? "api", at: SystemWallClock().now())
             await runtime.refresh()

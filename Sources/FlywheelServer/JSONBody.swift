@@ -1,5 +1,6 @@
 import FlywheelCore
 import FlywheelServing
+import FlywheelYAML
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -36,6 +37,23 @@ enum JSONBody {
     static func text(_ request: Request, limit: Int) async throws -> String {
         var request = request
         return String(decoding: try await bytes(&request, limit: limit).readableBytesView, as: UTF8.self)
+    }
+
+    /// A YAML spec from the body (within `limit`) and its text: a spec with problems is a 400
+    /// listing them, and one whose name is not the URL's is a 400 saying so.
+    static func spec<Spec>(
+        _ request: Request, limit: Int, kind: String, name: String,
+        parse: (String) -> (spec: Spec?, diagnostics: [Diagnostic]), nameOf: (Spec) -> String
+    ) async throws -> (spec: Spec, text: String) {
+        let text = try await self.text(request, limit: limit)
+        let (spec, diagnostics) = parse(text)
+        guard let spec else {
+            throw FlywheelError.invalidArgument("the \(kind) is not valid: " + diagnostics.map(\.description).joined(separator: "; "))
+        }
+        guard nameOf(spec) == name else {
+            throw FlywheelError.invalidArgument("the body names \(kind) '\(nameOf(spec))' but the URL names '\(name)'")
+        }
+        return (spec, text)
     }
 
     /// A request ID: the caller's `x-request-id` when it is a sane token, else a fresh one.

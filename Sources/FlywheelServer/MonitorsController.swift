@@ -1,7 +1,6 @@
 import FlywheelCore
 import FlywheelMonitoring
 import FlywheelServing
-import FlywheelYAML
 import Foundation
 import Hummingbird
 
@@ -29,12 +28,8 @@ struct MonitorsController<Context: RequestContext> {
         }
         api.put(":name") { request, context in
             let name = try context.parameters.require("name")
-            let text = try await JSONBody.text(request, limit: maxBodyBytes)
-            let (spec, diagnostics) = MonitorSpec.parse(text)
-            guard let spec else {
-                throw FlywheelError.invalidArgument("the monitor is not valid: " + diagnostics.map(\.description).joined(separator: "; "))
-            }
-            guard spec.name == name else { throw FlywheelError.invalidArgument("the body names monitor '\(spec.name)' but the URL names '\(name)'") }
+            let (_, text) = try await JSONBody.spec(
+                request, limit: maxBodyBytes, kind: "monitor", name: name, parse: MonitorSpec.parse, nameOf: \.name)
             let record = try await store.applyMonitor(name: name, spec: text, actor: request.headers[APIEncoding.actorHeader] ?? "api", at: SystemWallClock().now())
             return Response.json(try await describe(record))
         }
