@@ -123,10 +123,6 @@ public protocol MetadataStore: Sendable {
     func recordMonitorCheck(_ check: MonitorCheck) async throws -> MonitorCheck
     /// A monitor's checks, oldest first: the latest `limit` of them, none before `since`.
     func monitorChecks(monitor: String, since: Timestamp?, limit: Int) async throws -> [MonitorCheck]
-    /// Inserts an alert (id 0) or updates it; returns it with its id.
-    func saveAlert(_ alert: Alert) async throws -> Alert
-    /// The newest alert for a monitor's rule, whatever its state.
-    func latestAlert(monitor: String, rule: String) async throws -> Alert?
     /// A breach of a monitor's rule, in one transaction: counted on the alert firing for the rule
     /// (occurrences; last seen and message unless a later check was counted already), or else a
     /// new firing alert. Two checks of one monitor

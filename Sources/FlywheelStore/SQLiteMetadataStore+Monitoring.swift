@@ -106,40 +106,6 @@ extension SQLiteMetadataStore {
             actionsAt: (row["actions_at"] as Int64?).map(Timestamp.init(millisecondsSince1970:)), checkID: row["check_id"])
     }
 
-    public func saveAlert(_ alert: Alert) async throws -> Alert {
-        try await write { db in
-            let args: StatementArguments = [
-                alert.monitor, alert.rule, alert.state.rawValue, alert.message, alert.firedAt.millisecondsSince1970,
-                alert.lastSeenAt.millisecondsSince1970, alert.resolvedAt?.millisecondsSince1970, alert.occurrences,
-                alert.actionsAt?.millisecondsSince1970, alert.checkID,
-            ]
-            var out = alert
-            if alert.id == 0 {
-                try db.execute(
-                    sql: """
-                        INSERT INTO alerts (monitor, rule, state, message, fired_at, last_seen_at, resolved_at, occurrences, actions_at, check_id)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: args)
-                out.id = db.lastInsertedRowID
-            } else {
-                try db.execute(
-                    sql: """
-                        UPDATE alerts SET monitor = ?, rule = ?, state = ?, message = ?, fired_at = ?, last_seen_at = ?, resolved_at = ?,
-                        occurrences = ?, actions_at = ?, check_id = ? WHERE id = ?
-                        """, arguments: args + [alert.id])
-                if db.changesCount == 0 { throw FlywheelError.notFound("alert \(alert.id) not found") }
-            }
-            return out
-        }
-    }
-
-    public func latestAlert(monitor: String, rule: String) async throws -> Alert? {
-        try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE monitor = ? AND rule = ? ORDER BY id DESC LIMIT 1", arguments: [monitor, rule])
-                .map(Self.alert)
-        }
-    }
-
     public func raiseAlert(monitor: String, rule: String, message: String, at time: Timestamp, checkID: Int64) async throws -> AlertRaise {
         // A write transaction is BEGIN IMMEDIATE: other connections and processes wait for it.
         try await write { db in

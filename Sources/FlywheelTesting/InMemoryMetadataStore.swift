@@ -422,20 +422,6 @@ public actor InMemoryMetadataStore: MetadataStore {
         Array(checks.filter { c in c.monitor == monitor && (since.map { c.time >= $0 } ?? true) }.suffix(max(limit, 0)))
     }
 
-    public func saveAlert(_ alert: Alert) throws -> Alert {
-        if alert.id == 0 {
-            var a = alert
-            a.id = Int64(alertList.count + 1)
-            alertList.append(a)
-            return a
-        }
-        guard let i = alertList.firstIndex(where: { $0.id == alert.id }) else { throw FlywheelError.notFound("alert \(alert.id) not found") }
-        alertList[i] = alert
-        return alert
-    }
-
-    public func latestAlert(monitor: String, rule: String) -> Alert? { alertList.last { $0.monitor == monitor && $0.rule == rule } }
-
     public func raiseAlert(monitor: String, rule: String, message: String, at time: Timestamp, checkID: Int64) -> AlertRaise {
         let latest = alertList.lastIndex { $0.monitor == monitor && $0.rule == rule }
         if let i = latest, alertList[i].state == .firing {

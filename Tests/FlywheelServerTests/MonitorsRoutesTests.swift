@@ -37,8 +37,7 @@ import Testing
                 monitor: "iris-drift", time: t, windowStart: t, windowEnd: t, reference: "training data of iris/1", referenceRows: 150,
                 currentRows: 80, status: .breached, message: "breached: performance", breachedRules: ["performance"],
                 results: [MonitorResult(kind: "performance", name: "accuracy", method: "min", score: 0.7, threshold: 0.9, breached: true)]))
-            let alert = try await f.store.saveAlert(Alert(
-                monitor: "iris-drift", rule: "performance", state: .firing, message: "accuracy fell", firedAt: t, lastSeenAt: t, checkID: check.id))
+            let alert = try await f.store.raiseAlert(monitor: "iris-drift", rule: "performance", message: "accuracy fell", at: t, checkID: check.id).alert
             try await f.store.recordAlertAction(AlertActionRecord(
                 alertID: alert.id, time: t, kind: "webhook", target: "http://127.0.0.1:9/h", outcome: .failed, attempts: 4, message: "refused"))
 
