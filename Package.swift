@@ -88,10 +88,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The one C target: the address of Swift concurrency's global-executor hook (see its header).
+        .target(name: "CFlywheelHooks"),
         .target(
             name: "FlywheelServer",
             dependencies: [
                 "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelMonitoring", "FlywheelYAML",
+                "CFlywheelHooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -42,6 +42,11 @@ struct ServerCommand: AsyncParsableCommand {
         let ws = try global.open()
         var logger = Logger(label: "flywheel.server") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if ServingApplication.handlersRunOnEventLoops {
+            logger.info("request handlers run on the event loops")
+        } else {
+            logger.warning("request handlers run on Swift's cooperative pool: the event-loop executor could not be installed, so each request switches threads twice")
+        }
         let interval = Duration.milliseconds(Int64(((DurationText.seconds(refresh) ?? 0.25) * 1000).rounded()))
         let host = self.host
         let root = ws.root.path

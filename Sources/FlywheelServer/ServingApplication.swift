@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// The HTTP server with everything it runs: the deployment runtime (models and hot reload), the
 /// prediction-log writer and the Prometheus registry behind `/metrics`.
@@ -54,14 +55,20 @@ public struct ServingApplication: Sendable {
             services: [log, runtime], onServerRunning: onServerRunning, logger: logger)
     }
 
-    /// Makes NIO's event loops Swift concurrency's global executor for this process, so a request's
-    /// handler runs on the loop that read it instead of hopping to the cooperative pool and back
-    /// (two thread switches per request, the largest cost of a small prediction). Call it once, from
-    /// the main thread, before any other concurrency work; only `flywheel server` does.
+    /// Makes NIO's event loops Swift concurrency's global executor for this process (see
+    /// `EventLoopExecutor`), so a request's handler runs on the loop that read it. Call it once, from
+    /// the main thread, before any other concurrency work; only `flywheel server` does. True when
+    /// it took effect, which `concurrencyOnEventLoops` remembers.
     @discardableResult
     public static func runConcurrencyOnEventLoops() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        let installed = EventLoopExecutor.install()
+        concurrencyOnEventLoops.withLock { $0 = installed }
+        return installed
     }
+
+    /// Whether `runConcurrencyOnEventLoops` took effect in this process.
+    public static var handlersRunOnEventLoops: Bool { concurrencyOnEventLoops.withLock { $0 } }
+    private static let concurrencyOnEventLoops = Mutex(false)
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully (see the type's summary).
     public func run() async throws {

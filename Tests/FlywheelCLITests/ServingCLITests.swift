@@ -30,7 +30,10 @@ import Testing
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         let p = cli.process(["server", "--port", "0", "--refresh", "100ms"])
         p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = FileHandle.nullDevice
+        // The log lines, kept for tests that read them (server.err).
+        let err = cli.cwd.appendingPathComponent("server.err")
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: err)
         try p.run()
         for _ in 0..<300 {
             let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
@@ -88,6 +91,9 @@ import Testing
         for _ in 0..<200 where server.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!server.isRunning)
         #expect(server.terminationStatus == 0)
+        // Handlers ran on NIO's event loops (EventLoopExecutor), not Swift's cooperative pool.
+        let serverLog = try String(contentsOf: cli.cwd.appendingPathComponent("server.err"), encoding: .utf8)
+        #expect(serverLog.contains("request handlers run on the event loops"), "\(serverLog.prefix(2000))")
         let logged = try cli.run("logs", "predictions", "--deployment", "iris", "--json")
         #expect(logged.ok, "\(logged.stderr)")
         let lines = logged.stdout.split(separator: "\n")
