@@ -292,6 +292,12 @@ EOF
         stop_server
         continue
     fi
+    # The server says at start whether its handlers run on the event loops (the fast path) or on
+    # Swift's cooperative pool; a run on the slow path is measured but flagged.
+    if [[ $service == flywheel ]] && ! grep -q "request handlers run on the event loops" "$OUT/flywheel_server.log"; then
+        loud "flywheel: the handlers do not run on the event loops (see $OUT/flywheel_server.log); measuring anyway"
+        meta flywheel_executor "cooperative pool"
+    fi
     measure "$service" "$url" || FAILED+=("$service")
     stop_server
 done
