@@ -76,15 +76,19 @@ extension DeploymentRuntime {
         var usedFallback = false
         if let model, let decoder {
             let records = try decoder.records(raw)
+            let deadline = started + plan.spec.timeout
             do {
-                let predictions = try model.predictor.predict(records: records)
-                answers = predictions.map { answer($0, plan.spec) }
+                // Predicted in chunks with the clock read between them, so a large request stops
+                // soon after its deadline instead of running to the end first.
+                if let predictions = try model.predictor.predict(records: records, until: deadline) {
+                    answers = predictions.map { answer($0, plan.spec) }
+                }
             } catch let e as FlywheelError where e.code == .invalidArgument {
                 throw e
             } catch {
                 routeProblem = Self.message(error)
             }
-            if answers != nil, ContinuousClock.now - started > plan.spec.timeout {
+            if routeProblem == nil, answers == nil || ContinuousClock.now > deadline {
                 routeProblem = "the deadline of \(plan.spec.timeout) passed"
                 answers = nil
             }

@@ -80,6 +80,29 @@ import Testing
         #expect(abs((v[0].value ?? 0) - 7) < 1e-9)
     }
 
+    /// With a deadline, records are predicted in chunks: the same answers when there is time, none
+    /// once it has passed, and a bad record is still the error.
+    @Test func predictingUntilADeadline() throws {
+        let t = try iris()
+        let bundle = try Trainer.train(t, TrainingRequest(target: "target", model: "random_forest", params: ["n_trees": "10"], seed: 3)).bundle
+        let p = Predictor(bundle: bundle)
+        let names = bundle.signature.map(\.name)
+        let records: [[String: FeatureValue]] = (0..<t.rowCount).map { r in
+            Dictionary(uniqueKeysWithValues: names.map { name in (name, FeatureValue.number(Double(t.column(named: name)?.text(r) ?? "") ?? .nan)) })
+        }
+        let all = try p.predict(records: records)
+        let later = ContinuousClock.now + .seconds(600)
+        // 150 records in chunks of 7 (the last one short) and in one chunk: the same answers in order.
+        #expect(try p.predict(records: records, until: later, chunk: 7) == all)
+        #expect(try p.predict(records: records, until: later) == all)
+        let passed = ContinuousClock.now - .seconds(1)
+        #expect(try p.predict(records: records, until: passed, chunk: 7) == nil)
+        var bad = records
+        bad[149]["zip"] = .string("0150")
+        let e = #expect(throws: FlywheelError.self) { try p.predict(records: bad, until: passed, chunk: 7) }
+        #expect(e?.message.contains("record 149: field 'zip' is not an input") == true)
+    }
+
     @Test func badRequestsAreClear() throws {
         let t = try iris()
         var e = #expect(throws: FlywheelError.self) { try Trainer.train(t, TrainingRequest(target: "species", model: "random_forest")) }

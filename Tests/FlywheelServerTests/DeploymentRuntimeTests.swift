@@ -149,6 +149,42 @@ import Testing
         #expect(plan.routes.first?.problem?.contains("is not a Flywheel model bundle") == true)
     }
 
+    /// A request still unanswered at its deployment's deadline goes to the fallback, or fails as
+    /// deadline_exceeded (504) without one; with time to spare it is answered by the model.
+    @Test func theDeadlineHandsOverToTheFallback() async throws {
+        let f = ServingFixture()
+        try await f.register("iris", params: ["n_trees": "30"], alias: "production")
+        try await f.deploy("deployment: slow\nroutes: [iris@production]\ntimeout: 1ms\nfallback: {answer: {label: busy}}\n")
+        try await f.deploy("deployment: strict\nroutes: [iris@production]\ntimeout: 1ms\n")
+        try await f.deploy("deployment: roomy\nroutes: [iris@production]\ntimeout: 10m\n")
+        let rt = runtime(f)
+        await rt.refresh()
+        // 20,000 records take far longer than 1 ms to check, preprocess and predict through 30 trees.
+        let many = Array(repeating: ServingFixture.virginica, count: 20_000)
+        let slow = try rt.predict(deployment: "slow", records: many, requestID: "a")
+        #expect(slow.usedFallback)
+        #expect(slow.answers.count == many.count)
+        #expect(slow.answers.allSatisfy { $0.json == .object(["label": .string("busy")]) })
+        #expect {
+            try rt.predict(deployment: "strict", records: many, requestID: "b")
+        } throws: { e in
+            let fe = e as? FlywheelError
+            return fe?.code == .deadlineExceeded && fe?.message == "deployment 'strict': the deadline of 0.001 seconds passed"
+        }
+        let roomy = try rt.predict(deployment: "roomy", records: many, requestID: "c")
+        #expect(!roomy.usedFallback && roomy.version == 1)
+        #expect(roomy.answers.count == many.count && roomy.answers.allSatisfy { $0.label == "virginica" })
+        // A bad record is a 400 whatever the clock says.
+        var bad = many
+        bad[19_999]["petal_width"] = .string("wide")
+        #expect {
+            try rt.predict(deployment: "slow", records: bad, requestID: "d")
+        } throws: { e in
+            let fe = e as? FlywheelError
+            return fe?.code == .invalidArgument && fe?.message.contains("record 19999") == true
+        }
+    }
+
     @Test func reviewFlagBelowTheConfidenceThreshold() async throws {
         let f = ServingFixture()
         // A one-split tree cannot tell versicolor from virginica: about half-half there.

@@ -29,6 +29,30 @@ public struct Predictor: Sendable {
     /// Predicts each record; a record that breaks the signature (a missing or extra field, a wrong
     /// type, a non-finite number) is an error naming the record index and the field.
     public func predict(records: [[String: FeatureValue]]) throws -> [Prediction] {
+        answers(try features(records))
+    }
+
+    /// Like `predict(records:)`, but gives up once `deadline` has passed: every record is checked
+    /// and preprocessed first (a bad record is still the error, however late), then the rows are
+    /// predicted `chunk` at a time, with the clock read before each chunk. Nil when the deadline
+    /// passed first; the overshoot is at most one chunk's prediction.
+    public func predict(records: [[String: FeatureValue]], until deadline: ContinuousClock.Instant, chunk: Int = 1024) throws -> [Prediction]? {
+        let x = try features(records)
+        let chunk = max(chunk, 1)
+        var out: [Prediction] = []
+        out.reserveCapacity(x.rows)
+        var start = 0
+        while start < x.rows {
+            if ContinuousClock.now > deadline { return nil }
+            let end = min(x.rows, start + chunk)
+            out += answers(start == 0 && end == x.rows ? x : x.selecting(rows: Array(start..<end)))
+            start = end
+        }
+        return out
+    }
+
+    /// Checks each record against the signature and preprocesses it into a row of the feature matrix.
+    private func features(_ records: [[String: FeatureValue]]) throws -> Matrix {
         let width = bundle.preprocessor.width
         var values = [Double](repeating: 0, count: records.count * width)
         var row = [Double](repeating: 0, count: width)
@@ -45,7 +69,7 @@ public struct Predictor: Sendable {
             }
             values.replaceSubrange((i * width)..<((i + 1) * width), with: row)
         }
-        return answers(Matrix(rows: records.count, columns: width, values: values))
+        return Matrix(rows: records.count, columns: width, values: values)
     }
 
     /// Throws for the first field, in sorted order, that is neither an input nor the target.
