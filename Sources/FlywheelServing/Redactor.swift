@@ -96,6 +96,18 @@ public struct Redactor: Sendable {
                 }
                 j += 1
             }
+            // A date (2026-11-29, 29.11.2026) is kept whole, whatever follows it.
+            if let end = Self.dateEnd(chars, from: i), end == chars.count || !wordChar(chars[end]) {
+                out.append(contentsOf: chars[i..<end])
+                i = end
+                continue
+            }
+            // So is a decimal number (3.14159265, 1234567.89): digits around a single point.
+            if let end = ends.last?.end, Self.isDecimal(chars[i..<end]) {
+                out.append(contentsOf: chars[i..<end])
+                i = end
+                continue
+            }
             var matched = false
             for (end, n) in ends.reversed() {
                 // A number glued to a following word ("123abc") is not one.
@@ -119,6 +131,44 @@ public struct Redactor: Sendable {
             }
         }
         return out
+    }
+
+    /// Where a date starting at `i` ends: `YYYY-MM-DD`, or `DD-MM-YYYY` / `DD.MM.YYYY`, with a
+    /// month of 1–12 and a day of 1–31; nil when none starts there.
+    static func dateEnd(_ chars: [Character], from i: Int) -> Int? {
+        func number(_ at: Int, _ count: Int) -> Int? {
+            guard at + count <= chars.count else { return nil }
+            var v = 0
+            for c in chars[at..<(at + count)] {
+                guard c.isASCII, let d = c.wholeNumberValue else { return nil }
+                v = v * 10 + d
+            }
+            return v
+        }
+        func separator(_ at: Int, _ allowed: String) -> Bool { at < chars.count && allowed.contains(chars[at]) }
+        func digitAt(_ at: Int) -> Bool { at < chars.count && chars[at].isASCII && chars[at].isNumber }
+        // YYYY-MM-DD
+        if let _ = number(i, 4), separator(i + 4, "-"), let m = number(i + 5, 2), separator(i + 7, "-"), let d = number(i + 8, 2),
+           (1...12).contains(m), (1...31).contains(d), !digitAt(i + 10) {
+            return i + 10
+        }
+        // DD-MM-YYYY or DD.MM.YYYY, one separator throughout
+        for sep in ["-", "."] {
+            if let d = number(i, 2), separator(i + 2, sep), let m = number(i + 3, 2), separator(i + 5, sep), let _ = number(i + 6, 4),
+               (1...12).contains(m), (1...31).contains(d), !digitAt(i + 10) {
+                return i + 10
+            }
+        }
+        return nil
+    }
+
+    /// Digits with exactly one `.` between them and nothing else: a decimal number.
+    static func isDecimal(_ run: ArraySlice<Character>) -> Bool {
+        var points = 0
+        for c in run {
+            if c == "." { points += 1 } else if !(c.isASCII && c.isNumber) { return false }
+        }
+        return points == 1 && run.first != "." && run.last != "."
     }
 
     /// The Luhn checksum: doubling every second digit from the right, the sum is a multiple of 10.

@@ -21,6 +21,13 @@ import Testing
         #expect(r.redact("order 12345 of sku ab1234567890") == "order 12345 of sku ab1234567890")
         #expect(r.redact("ref 4111111111111112") == "ref 4111111111111112")
         #expect(r.redact("not an address: a@b") == "not an address: a@b")
+        // Dates, times after them and decimal numbers are not phone numbers; phones written with points are.
+        #expect(r.redact("due 2026-11-29 15:30, paid 29.11.2026, 03-12-2025") == "due 2026-11-29 15:30, paid 29.11.2026, 03-12-2025")
+        #expect(r.redact("pi is 3.14159265, e is 2.718281828, total 1234567.89") == "pi is 3.14159265, e is 2.718281828, total 1234567.89")
+        #expect(r.redact("call 555.010.9999 or +47 22 33 44 55") == "call [phone] or [phone]")
+        // Not a date (month 13): a phone; a date followed by a phone: each as it is.
+        #expect(r.redact("2026-13-29") == "[phone]")
+        #expect(r.redact("on 2026-11-29 call 555-0199") == "on 2026-11-29 call [phone]")
     }
 
     @Test func onlyTheAskedRulesApply() {
