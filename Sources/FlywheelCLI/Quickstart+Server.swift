@@ -79,9 +79,10 @@ final class QuickstartServer: @unchecked Sendable {
         throw FlywheelError(.unavailable, "\(url)\(path) did not answer 200 within \(Int(seconds)) s")
     }
 
-    func request(_ method: String, _ path: String, json body: JSONValue? = nil) async throws -> (Int, JSONValue) {
+    func request(_ method: String, _ path: String, json body: JSONValue? = nil, headers: [String: String] = [:]) async throws -> (Int, JSONValue) {
         var req = URLRequest(url: URL(string: url + path)!)  // invariant: a loopback URL and a fixed path
         req.httpMethod = method
+        for (name, value) in headers { req.setValue(value, forHTTPHeaderField: name) }
         if let body {
             req.httpBody = Data(try JSONEncoder().encode(body))
             req.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -119,7 +120,7 @@ final class QuickstartServer: @unchecked Sendable {
                 let i = next, c = customers[i]
                 next += 1
                 group.addTask {
-                    let (status, out) = try await self.request("POST", "/predict/churn", json: .object(c.record))
+                    let (status, out) = try await self.request("POST", "/predict/churn", json: .object(c.record), headers: ["x-customer-id": c.key, "x-request-id": c.key])
                     guard status == 200, case .string(let id)? = out["request_id"], case .string(let label)? = out["label"],
                           case .number(let v)? = out["version"] else {
                         throw FlywheelError(.unavailable, "POST /predict/churn answered \(status): \(Self.text(out))")

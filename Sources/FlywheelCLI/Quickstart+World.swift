@@ -11,6 +11,10 @@ struct ChurnWorld {
     static let target = "churn"
 
     struct Customer {
+        /// The customer's key in this world: its prefix and number, zero-padded so that keys sort
+        /// in the order the customers came. Sent as `x-customer-id` (the sticky header) and as
+        /// `x-request-id`, so that log entries of the same millisecond sort in that order too.
+        var key: String
         var tenure: Double
         var charges: Double
         var calls: Double
@@ -24,8 +28,15 @@ struct ChurnWorld {
     }
 
     var random: SeededRandom
+    /// Starts every customer key; worlds sharing a server need different ones.
+    let prefix: String
+    /// The next customer's number.
+    var next = 1
 
-    init(seed: UInt64) { random = SeededRandom(seed: seed) }
+    init(seed: UInt64, prefix: String = "c") {
+        random = SeededRandom(seed: seed)
+        self.prefix = prefix
+    }
 
     mutating func normal() -> Double {
         // Box–Muller.
@@ -64,7 +75,9 @@ struct ChurnWorld {
             logit += contractEffect
         }
         let churn = random.unit() < 1 / (1 + exp(-logit)) ? "yes" : "no"
-        return Customer(tenure: tenure, charges: charges, calls: calls, contract: contract, churn: churn)
+        defer { next += 1 }
+        let number = String(next)
+        return Customer(key: prefix + String(repeating: "0", count: max(0, 7 - number.count)) + number, tenure: tenure, charges: charges, calls: calls, contract: contract, churn: churn)
     }
 
     mutating func csv(rows: Int, shifted: Bool) -> String {
@@ -123,6 +136,7 @@ enum QuickstartFiles {
             # Which model versions answer POST /predict/churn; a canary sends a share of traffic to the candidate.
             deployment: churn
             routes: \(routes)
+            sticky: {header: x-customer-id}   # a customer always meets the same version while the weights stand
             log: {sample_rate: 1.0, redact: [email, phone, card]}
             review_below_confidence: 0.55
 

@@ -175,7 +175,10 @@ struct Quickstart {
             return server
         }
         do {
-            try await loop(ws, server, &world)
+            // Requests that only wait for the server (as many as it takes) come from their own world,
+            // so the traffic that is measured is the same on every run with this seed.
+            var probes = ChurnWorld(seed: seed &+ 1, prefix: "p")
+            try await loop(ws, server, &world, probes: &probes)
         } catch {
             await server.stop(ws)
             throw error
@@ -193,7 +196,7 @@ struct Quickstart {
     }
 
     /// Stages 4 to 6: traffic, the shift and the alert, the retrained model's canary.
-    mutating func loop(_ ws: Workspace, _ server: QuickstartServer, _ world: inout ChurnWorld) async throws {
+    mutating func loop(_ ws: Workspace, _ server: QuickstartServer, _ world: inout ChurnWorld, probes: inout ChurnWorld) async throws {
         let monitorText = QuickstartFiles.monitor
         var monitor = try MonitorFiles.parse(monitorText, source: "monitor.yaml")
         _ = try await ws.store.applyMonitor(name: monitor.name, spec: monitorText, actor: "quickstart", at: SystemWallClock().now())
@@ -218,7 +221,9 @@ struct Quickstart {
         try await stage("shift the world; the monitor alerts and retrains", inspect: "flywheel monitor report churn-watch --html report.html") { q in
             let start = SystemWallClock().now()
             let customers = (0..<800).map { _ in world.customer(shifted: true) }
-            let answers = try await server.predict(customers)
+            // One at a time: these rows become data/labelled.csv in the order they were logged,
+            // and the retrained model depends on that order.
+            let answers = try await server.predict(customers, concurrency: 1)
             let labelled = try await server.feedback(answers, share: 0.75)
             try await q.waitForLog(ws, count: 800, since: start)
             q.say("  800 requests from the changed world, \(labelled) labelled; accuracy on them \(Output.number(Self.accuracy(answers)))")
@@ -264,7 +269,7 @@ struct Quickstart {
             // Wait until the candidate answers (the server loads it in the background).
             var answers: [QuickstartServer.Answer] = []
             for _ in 0..<50 {
-                answers = try await server.predict((0..<20).map { _ in world.customer(shifted: true) })
+                answers = try await server.predict((0..<20).map { _ in probes.customer(shifted: true) })
                 if answers.contains(where: { $0.version == candidate }) { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -288,7 +293,7 @@ struct Quickstart {
             // The swap is served within a refresh; confirm every answer comes from production now.
             let expected = q.summary.production ?? production
             for _ in 0..<50 {
-                let check = try await server.predict((0..<10).map { _ in world.customer(shifted: true) })
+                let check = try await server.predict((0..<10).map { _ in probes.customer(shifted: true) })
                 if check.allSatisfy({ $0.version == expected }) { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
