@@ -6,6 +6,7 @@
 #   DURATION=3s ./bench/serving.sh                      # quick check
 #   FLYWHEEL_BIN=/path/to/flywheel ./bench/serving.sh   # use a prebuilt binary, skip the build
 #   SERVICES="sklearn onnx" ./bench/serving.sh          # peers only
+#   HEALTH_FLOOR=0 ./bench/serving.sh                   # skip the health-endpoint floor run
 #
 # 1. builds flywheel in release with scripts/build-release.sh (.build-release, the Swift runtime linked in) unless FLYWHEEL_BIN names a binary
 # 2. makes bench/.venv-serving with the pinned FastAPI, uvicorn, scikit-learn, skl2onnx, onnxruntime
@@ -24,6 +25,8 @@
 #    for c in CONNECTIONS (wrk's threads are min(2, c)),
 #    reading the server process's utime+stime from /proc/PID/stat before and after each run; stops it
 #    with SIGTERM.
+#    For Flywheel it then drives GET /v2/health/live the same way (HEALTH_FLOOR=1, the default):
+#    the server's floor, routing and HTTP without a model.
 # 5. prints a markdown table (req/s, p50, p99, server CPU µs per request) and the targets at
 #    64 connections: Flywheel ≥ 20× scikit-learn's req/s, ≥ 5× onnxruntime's, p99 < 5 ms. Raw numbers
 #    go to bench/out/serving.json, logs and wrk's outputs to bench/out/serving/.
@@ -38,6 +41,7 @@ DURATION=${DURATION:-15s}                  # per wrk run; a bare number means se
 WARMUP=${WARMUP:-2s}                       # wrk at 16 connections before the measured runs, per service
 CONNECTIONS=${CONNECTIONS:-1 16 64}
 SERVICES=${SERVICES:-sklearn onnx flywheel}
+HEALTH_FLOOR=${HEALTH_FLOOR:-1}            # 1: also drive Flywheel's GET /v2/health/live, the server's floor
 READY_TIMEOUT=${READY_TIMEOUT:-30}         # seconds a server gets to come up
 WRK_TIMEOUT=${WRK_TIMEOUT:-10s}            # wrk drops slower requests from its latencies (its default, 2s,
                                            # cut off the scikit-learn service's tail at 64 connections)
@@ -163,16 +167,19 @@ to_ms() {
 
 # measure SERVICE URL — the wrk runs for one running server (SERVER_PID); appends to RAW.
 measure() {
+    # measure SERVICE URL [SCRIPT]: wrk with the POST script, or with SCRIPT ("" for a plain GET)
     local service=$1 url=$2 c t file before after requests rps p50 p99 non2xx errors cpu_us
+    local script=()
+    if [[ $# -lt 3 ]]; then script=(-s "$TMP/post.lua"); elif [[ -n $3 ]]; then script=(-s "$3"); fi
     if [[ $WARMUP != 0s ]]; then
-        "${wrk_cmd[@]}" -t2 -c16 -d"$WARMUP" -s "$TMP/post.lua" "$url" >"$OUT/${service}_warmup.txt" 2>&1 || true
+        "${wrk_cmd[@]}" -t2 -c16 -d"$WARMUP" "${script[@]}" "$url" >"$OUT/${service}_warmup.txt" 2>&1 || true
     fi
     for c in $CONNECTIONS; do
         t=$((c < 2 ? c : 2))
         file=$OUT/${service}_c$c.txt
         before=$(cpu_ticks "$SERVER_PID")
         # In the background and waited for, so that a signal stops the script at once (see cleanup).
-        timeout 600 "${wrk_cmd[@]}" -t"$t" -c"$c" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency -s "$TMP/post.lua" "$url" >"$file" 2>&1 &
+        timeout 600 "${wrk_cmd[@]}" -t"$t" -c"$c" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency "${script[@]}" "$url" >"$file" 2>&1 &
         WRK_PID=$!
         if ! wait "$WRK_PID"; then
             WRK_PID=
@@ -299,6 +306,10 @@ EOF
         meta flywheel_executor "cooperative pool"
     fi
     measure "$service" "$url" || FAILED+=("$service")
+    # The same server's floor: a GET that does no model work, only routing and HTTP.
+    if [[ $service == flywheel && $HEALTH_FLOOR == 1 ]]; then
+        measure flywheel_health "http://127.0.0.1:$port/v2/health/live" "" || FAILED+=(flywheel_health)
+    fi
     stop_server
 done
 

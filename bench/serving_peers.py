@@ -146,6 +146,7 @@ LABELS = {
     "sklearn": "FastAPI + scikit-learn",
     "onnx": "FastAPI + onnxruntime",
     "flywheel": "Flywheel",
+    "flywheel_health": "Flywheel, GET /v2/health/live (no model)",
 }
 # The targets, at 64 connections.
 TARGET_VS_SKLEARN = 20.0
@@ -246,6 +247,11 @@ def report(raw_path, meta_path, json_path):
         print(f"- Flywheel p99 at {top} connections{note}: {fw['p99_ms']:.2f} ms "
               f"(target < {TARGET_P99_MS:g} ms: {'met' if met else 'missed'})")
         targets["p99"] = {"target_ms": TARGET_P99_MS, "p99_ms": fw["p99_ms"], "met": met}
+    floor = at("flywheel_health", top)
+    if floor:
+        print(f"- for reference, the same server's floor, GET /v2/health/live at {top} connections: "
+              f"{floor['rps']:,.0f} req/s, p99 {floor['p99_ms']:.2f} ms, {floor['cpu_us_per_request']:,.0f} µs of server CPU "
+              f"per request (routing and HTTP only)")
     if sk and ox:
         print(f"- for reference, onnxruntime ÷ scikit-learn req/s at {top} connections: {ox['rps'] / sk['rps']:.1f}×")
     if meta.get("failed"):
