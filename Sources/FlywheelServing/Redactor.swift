@@ -96,22 +96,14 @@ public struct Redactor: Sendable {
                 }
                 j += 1
             }
-            // A date (2026-11-29, 29.11.2026) is kept whole, whatever follows it.
-            if let end = Self.dateEnd(chars, from: i), end == chars.count || !wordChar(chars[end]) {
-                out.append(contentsOf: chars[i..<end])
-                i = end
-                continue
-            }
-            // So is a decimal number (3.14159265, 1234567.89): digits around a single point.
-            if let end = ends.last?.end, Self.isDecimal(chars[i..<end]) {
-                out.append(contentsOf: chars[i..<end])
-                i = end
-                continue
-            }
+            // Dates (2026-11-29, 29.11.2026) and decimal numbers (3.14159265) among the run's
+            // space-separated groups are kept whole: no number found may cover one.
+            let kept = Self.datesAndDecimals(chars, i..<j)
             var matched = false
             for (end, n) in ends.reversed() {
                 // A number glued to a following word ("123abc") is not one.
                 if end < chars.count, wordChar(chars[end]) { continue }
+                if kept.contains(where: { $0.lowerBound < end }) { continue }
                 if cards, (13...19).contains(n), Self.luhn(Array(digits[0..<n])) {
                     out += "[card]"
                 } else if phones, (7...15).contains(n) {
@@ -124,8 +116,8 @@ public struct Redactor: Sendable {
                 break
             }
             if !matched {
-                // Copy the first group of digits and go on from there.
-                let stop = ends.first?.end ?? (i + 1)
+                // Copy the first group of digits (a whole date or decimal) and go on from there.
+                let stop = kept.first.flatMap { $0.lowerBound == i ? $0.upperBound : nil } ?? ends.first?.end ?? (i + 1)
                 out.append(contentsOf: chars[i..<stop])
                 i = stop
             }
@@ -162,13 +154,38 @@ public struct Redactor: Sendable {
         return nil
     }
 
-    /// Digits with exactly one `.` between them and nothing else: a decimal number.
-    static func isDecimal(_ run: ArraySlice<Character>) -> Bool {
-        var points = 0
-        for c in run {
-            if c == "." { points += 1 } else if !(c.isASCII && c.isNumber) { return false }
+    /// The space-separated groups of the run `run` that are dates or decimal numbers, each with
+    /// the brackets, `+` and final points around it.
+    static func datesAndDecimals(_ chars: [Character], _ run: Range<Int>) -> [Range<Int>] {
+        var kept: [Range<Int>] = []
+        var g = run.lowerBound
+        while g < run.upperBound {
+            while g < run.upperBound, chars[g] == " " { g += 1 }
+            var e = g
+            while e < run.upperBound, chars[e] != " " { e += 1 }
+            var a = g, b = e
+            while a < b, chars[a] == "(" || chars[a] == "+" { a += 1 }
+            while b > a, chars[b - 1] == ")" || chars[b - 1] == "." { b -= 1 }
+            if a < b, dateEnd(chars, from: a) == b || isDecimal(chars[a..<b]) { kept.append(g..<e) }
+            g = e
         }
-        return points == 1 && run.first != "." && run.last != "."
+        return kept
+    }
+
+    /// Digits with exactly one `.` between them and nothing else, at most two on one side of it:
+    /// a decimal number (3.14159265, 1234567.89), where 555.0199 is a phone number.
+    static func isDecimal(_ run: ArraySlice<Character>) -> Bool {
+        var whole = 0, fraction = 0, points = 0
+        for c in run {
+            if c == "." {
+                points += 1
+            } else if c.isASCII && c.isNumber {
+                if points == 0 { whole += 1 } else { fraction += 1 }
+            } else {
+                return false
+            }
+        }
+        return points == 1 && whole > 0 && fraction > 0 && (whole <= 2 || fraction <= 2)
     }
 
     /// The Luhn checksum: doubling every second digit from the right, the sum is a multiple of 10.

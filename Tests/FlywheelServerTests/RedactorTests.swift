@@ -28,6 +28,11 @@ import Testing
         // Not a date (month 13): a phone; a date followed by a phone: each as it is.
         #expect(r.redact("2026-13-29") == "[phone]")
         #expect(r.redact("on 2026-11-29 call 555-0199") == "on 2026-11-29 call [phone]")
+        // Inside a longer run of digits, in brackets, at the end of a sentence.
+        #expect(r.redact("(2026-11-29) (1234567.89) due 2026-11-29.") == "(2026-11-29) (1234567.89) due 2026-11-29.")
+        #expect(r.redact("invoice 42 2026-11-29, paid 1234.56 2026-11-29") == "invoice 42 2026-11-29, paid 1234.56 2026-11-29")
+        #expect(r.redact("ratings 1.5 2.5 3.5 4.5") == "ratings 1.5 2.5 3.5 4.5")
+        #expect(r.redact("call 555.0199 or 555-0199 2026-11-29") == "call [phone] or [phone] 2026-11-29")
     }
 
     @Test func onlyTheAskedRulesApply() {
