@@ -42,7 +42,7 @@ struct ServerCommand: AsyncParsableCommand {
         let ws = try global.open()
         var logger = Logger(label: "flywheel.server") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        if ServingApplication.handlersRunOnEventLoops {
+        if await ServingApplication.handlersRunOnEventLoops() {
             logger.info("request handlers run on the event loops")
         } else {
             logger.warning("request handlers run on Swift's cooperative pool: the event-loop executor could not be installed, so each request switches threads twice")

@@ -16,17 +16,26 @@ enum EventLoopExecutor {
     /// enqueue function (unused: every job goes to an event loop).
     private typealias Hook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
 
-    /// Installs the hook unless one is already set; true when the event loops now run every job
-    /// for the global executor. Call it once, on the main thread, before other concurrency work.
+    /// Installs the hook unless one is already set; true when this call installed it. Call it
+    /// once, on the main thread, before other concurrency work.
     static func install() -> Bool {
-        let slot = flywheel_swift_task_enqueue_global_hook()
-        guard slot.pointee == nil else { return false }
+        // The hook's type is the runtime's, not a stable interface: like NIO, only for the
+        // compilers whose runtime is known to call it so.
+        #if compiler(<6.6)
         let hook: Hook = { job, _ in
             // `any()` is the current loop when called on one of the group's threads: no thread switch.
             MultiThreadedEventLoopGroup.singleton.any().enqueue(ExecutorJob(job))
         }
         // A thin function is one code pointer, the runtime's own representation of the hook.
-        slot.pointee = unsafeBitCast(hook, to: UnsafeMutableRawPointer.self)
-        return true
+        return flywheel_install_enqueue_global_hook(unsafeBitCast(hook, to: UnsafeMutableRawPointer.self))
+        #else
+        return false
+        #endif
+    }
+
+    /// Whether a job for the global executor runs on one of the event loops now: a detached task
+    /// looks at the thread it runs on, so this holds only if the runtime really calls the hook.
+    static func jobsRunOnEventLoops() async -> Bool {
+        await Task.detached { MultiThreadedEventLoopGroup.currentEventLoop != nil }.value
     }
 }

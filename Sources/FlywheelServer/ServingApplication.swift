@@ -8,7 +8,6 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
-import Synchronization
 
 /// The HTTP server with everything it runs: the deployment runtime (models and hot reload), the
 /// prediction-log writer and the Prometheus registry behind `/metrics`.
@@ -58,17 +57,17 @@ public struct ServingApplication: Sendable {
     /// Makes NIO's event loops Swift concurrency's global executor for this process (see
     /// `EventLoopExecutor`), so a request's handler runs on the loop that read it. Call it once, from
     /// the main thread, before any other concurrency work; only `flywheel server` does. True when
-    /// it took effect, which `concurrencyOnEventLoops` remembers.
+    /// this call installed it.
     @discardableResult
     public static func runConcurrencyOnEventLoops() -> Bool {
-        let installed = EventLoopExecutor.install()
-        concurrencyOnEventLoops.withLock { $0 = installed }
-        return installed
+        EventLoopExecutor.install()
     }
 
-    /// Whether `runConcurrencyOnEventLoops` took effect in this process.
-    public static var handlersRunOnEventLoops: Bool { concurrencyOnEventLoops.withLock { $0 } }
-    private static let concurrencyOnEventLoops = Mutex(false)
+    /// Whether work for Swift concurrency's global executor, request handlers among it, runs on
+    /// the event loops in this process: checked by running a task, not taken on trust.
+    public static func handlersRunOnEventLoops() async -> Bool {
+        await EventLoopExecutor.jobsRunOnEventLoops()
+    }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully (see the type's summary).
     public func run() async throws {
