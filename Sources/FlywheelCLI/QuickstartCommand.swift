@@ -408,3 +408,11 @@ struct Quickstart {
             """)
     }
 }
+
+/// Set once by a signal handler; read by the loop that keeps the quickstart's server up.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}

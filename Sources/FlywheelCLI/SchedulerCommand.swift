@@ -100,11 +100,3 @@ enum PipelineFiles {
         return found
     }
 }
-
-/// Set once (by a signal handler or a finished task); read by a loop that polls it.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
-}

@@ -125,33 +125,28 @@ public struct Redactor: Sendable {
         return out
     }
 
-    /// Where a date starting at `i` ends: `YYYY-MM-DD`, or `DD-MM-YYYY` / `DD.MM.YYYY`, with a
-    /// month of 1–12 and a day of 1–31; nil when none starts there.
-    static func dateEnd(_ chars: [Character], from i: Int) -> Int? {
-        func number(_ at: Int, _ count: Int) -> Int? {
-            guard at + count <= chars.count else { return nil }
+    /// `YYYY-MM-DD`, or `DD-MM-YYYY` / `DD.MM.YYYY`, with a month of 1–12 and a day of 1–31.
+    static func isDate(_ group: ArraySlice<Character>) -> Bool {
+        let c = Array(group)
+        guard c.count == 10 else { return false }
+        func number(_ r: Range<Int>) -> Int? {
             var v = 0
-            for c in chars[at..<(at + count)] {
-                guard c.isASCII, let d = c.wholeNumberValue else { return nil }
+            for ch in c[r] {
+                guard ch.isASCII, let d = ch.wholeNumberValue else { return nil }
                 v = v * 10 + d
             }
             return v
         }
-        func separator(_ at: Int, _ allowed: String) -> Bool { at < chars.count && allowed.contains(chars[at]) }
-        func digitAt(_ at: Int) -> Bool { at < chars.count && chars[at].isASCII && chars[at].isNumber }
-        // YYYY-MM-DD
-        if let _ = number(i, 4), separator(i + 4, "-"), let m = number(i + 5, 2), separator(i + 7, "-"), let d = number(i + 8, 2),
-           (1...12).contains(m), (1...31).contains(d), !digitAt(i + 10) {
-            return i + 10
+        let month: Int?, day: Int?
+        if c[4] == "-", c[7] == "-", number(0..<4) != nil {
+            (month, day) = (number(5..<7), number(8..<10))
+        } else if c[2] == c[5], c[2] == "-" || c[2] == ".", number(6..<10) != nil {
+            (month, day) = (number(3..<5), number(0..<2))
+        } else {
+            return false
         }
-        // DD-MM-YYYY or DD.MM.YYYY, one separator throughout
-        for sep in ["-", "."] {
-            if let d = number(i, 2), separator(i + 2, sep), let m = number(i + 3, 2), separator(i + 5, sep), let _ = number(i + 6, 4),
-               (1...12).contains(m), (1...31).contains(d), !digitAt(i + 10) {
-                return i + 10
-            }
-        }
-        return nil
+        guard let month, let day else { return false }
+        return (1...12).contains(month) && (1...31).contains(day)
     }
 
     /// The space-separated groups of the run `run` that are dates or decimal numbers, each with
@@ -166,7 +161,7 @@ public struct Redactor: Sendable {
             var a = g, b = e
             while a < b, chars[a] == "(" || chars[a] == "+" { a += 1 }
             while b > a, chars[b - 1] == ")" || chars[b - 1] == "." { b -= 1 }
-            if a < b, dateEnd(chars, from: a) == b || isDecimal(chars[a..<b]) { kept.append(g..<e) }
+            if a < b, isDate(chars[a..<b]) || isDecimal(chars[a..<b]) { kept.append(g..<e) }
             g = e
         }
         return kept
