@@ -17,30 +17,40 @@ if ((${#missing[@]})); then
     fi
 fi
 
-# The Kubeflow compiler's output is checked with the real kfp package, from PyPI into a venv.
-KFP_VERSION=2.17.3
-if ! .venv-kfp/bin/python -c "import kfp, yaml, sys; sys.exit(kfp.__version__ != '$KFP_VERSION')" >/dev/null 2>&1; then
-    rm -rf .venv-kfp
-    python3 -m venv .venv-kfp
-    .venv-kfp/bin/pip install -q --disable-pip-version-check "kfp==$KFP_VERSION" pyyaml
-fi
+# Python test venvs: pinned, kept in a cache folder outside the clone (keyed by the pins), so CI
+# and local runs on the same machine build each one once; `.venv-NAME` in the clone links to it.
+# A venv counts only once its install finished (the .complete marker), so a killed install is
+# redone, not half-used.
+cache="${FLYWHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flywheel}/venvs"
+mkdir -p "$cache"
+venv() {  # venv NAME PIN...
+    local name=$1; shift
+    local key dir
+    key=$(printf '%s\n' "$@" | sha256sum | cut -c1-16)
+    dir="$cache/$name-$key"
+    (
+        flock 9
+        if [ ! -f "$dir/.complete" ]; then
+            echo "making the $name venv ($*) in $dir" >&2
+            rm -rf "$dir"
+            python3 -m venv "$dir"
+            "$dir/bin/pip" install -q --disable-pip-version-check "$@"
+            touch "$dir/.complete"
+        fi
+    ) 9>"$cache/.lock-$name"
+    if [ -e ".venv-$name" ] && [ ! -L ".venv-$name" ]; then rm -rf ".venv-$name"; fi
+    ln -sfn "$dir" ".venv-$name"
+}
 
+# The Kubeflow compiler's output is checked with the real kfp package.
+venv kfp "kfp==2.17.3" "pyyaml==6.0.3"
 # The Open Inference Protocol is checked with its reference HTTP client (tritonclient).
-OIP_VERSION=2.73.0
-if ! .venv-oip/bin/python -c "import importlib.metadata as m, numpy, tritonclient.http, sys; sys.exit(m.version('tritonclient') != '$OIP_VERSION')" >/dev/null 2>&1; then
-    rm -rf .venv-oip
-    python3 -m venv .venv-oip
-    .venv-oip/bin/pip install -q --disable-pip-version-check "tritonclient[http]==$OIP_VERSION" numpy
-fi
-
-# The MLflow API is checked with the real mlflow client (the skinny package: the client without
-# the UI server).
-MLFLOW_VERSION=3.17.2
-if ! .venv-mlflow/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('mlflow-skinny') != '$MLFLOW_VERSION')" >/dev/null 2>&1; then
-    rm -rf .venv-mlflow
-    python3 -m venv .venv-mlflow
-    .venv-mlflow/bin/pip install -q --disable-pip-version-check "mlflow-skinny==$MLFLOW_VERSION"
-fi
+venv oip "tritonclient[http]==2.73.0" "numpy==2.3.5"
+# The MLflow API is checked with the real mlflow clients: the skinny package (the client alone) and
+# the full one with the flavors it needs (scikit-learn, pandas), whose `mlflow server` the drop-in
+# tests compare answers with.
+venv mlflow "mlflow-skinny==3.17.2"
+venv mlflow-full "mlflow==3.17.2" "scikit-learn==1.8.0" "pandas==2.3.3"
 
 swift build --build-tests
 swift test --skip-build

@@ -12,7 +12,9 @@ extension DeployCommand {
             discussion: prose("""
                 Every problem in the file is reported with its line and column, and every model
                 it names must resolve in the registry (use --allow-unresolved to apply one whose
-                alias will be set later). Applying the same file twice records nothing new.
+                alias will be set later) to a model Flywheel can run: a version logged by MLflow
+                with a Python flavor (a pickle) is refused here, naming its flavors. Applying the
+                same file twice records nothing new.
                 """))
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -33,11 +35,23 @@ extension DeployCommand {
             let ws = try global.open()
             var resolved: [(String, Int?)] = []
             var unresolved: [String] = []
+            var unservable: [String] = []
             for ref in spec.references {
-                do { resolved.append((ref, try await ws.registry.resolve(ref).version)) } catch let e as FlywheelError {
+                do {
+                    let v = try await ws.registry.resolve(ref)
+                    resolved.append((ref, v.version))
+                    if let p = await ServableCheck.problem(with: v, reference: ref, store: ws.store, blobs: ws.blobs) { unservable.append(p) }
+                } catch let e as FlywheelError {
                     unresolved.append("\(ref): \(e.message)")
                     resolved.append((ref, nil))
                 }
+            }
+            // A model Flywheel cannot run is refused now, never at request time (--allow-unresolved
+            // is for aliases set later, not for these).
+            if !unservable.isEmpty {
+                for u in unservable { Output.note("\(file): \(u)") }
+                throw FlywheelError.failedPrecondition(
+                    "\(file): \(unservable.count) model\(unservable.count == 1 ? "" : "s") cannot be served; nothing applied")
             }
             if !unresolved.isEmpty && !allowUnresolved {
                 for u in unresolved { Output.note("\(file): \(u)") }

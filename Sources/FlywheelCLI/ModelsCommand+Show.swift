@@ -19,9 +19,9 @@ extension ModelsCommand {
             if !s.model.labels.isEmpty { Output.line("  labels: \(s.model.labels.formatted)") }
             let byVersion = Dictionary(grouping: s.aliases, by: \.value).mapValues { $0.map(\.key).sorted() }
             Output.line("\nVersions")
-            Output.table(["VERSION", "STATUS", "ALIASES", "RUN", "DIGEST", "CREATED"], s.versions.map { v in
+            Output.table(["VERSION", "STATUS", "ALIASES", "RUN", "DIGEST / SOURCE", "CREATED"], s.versions.map { v in
                 [String(v.version), v.status.rawValue, byVersion[v.version]?.joined(separator: ",") ?? "",
-                 v.runID.map { String($0.rawValue.prefix(12)) } ?? "-", v.digest.map { String($0.description.prefix(19)) } ?? "-",
+                 v.runID.map { String($0.rawValue.prefix(12)) } ?? "-", v.digest.map { String($0.description.prefix(19)) } ?? (v.source.isEmpty ? "-" : v.source),
                  Output.time(v.createdAt)]
             })
             Output.line("\nHistory")
@@ -38,6 +38,8 @@ extension ModelsCommand {
             case .aliasDeleted: "@\(e.alias ?? "") removed (was \(e.previousVersion ?? 0))"
             case .statusChanged:
                 "version \(e.version ?? 0) \(e.previousStatus?.rawValue ?? "?") -> \(e.status?.rawValue ?? "?")"
+            case .versionDeleted: "version \(e.version ?? 0) deleted"
+            case .renamed: "renamed to \(e.modelName)"
             }
         }
     }

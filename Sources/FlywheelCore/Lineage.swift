@@ -8,6 +8,8 @@ public struct ResourceRef: Hashable, Comparable, Codable, Sendable, CustomString
         case pipelineRun = "pipeline_run"
         case deployment
         case artifact
+        /// An MLflow logged model (`logged_model:m-…`).
+        case loggedModel = "logged_model"
     }
     public var kind: Kind
     public var id: String
@@ -19,6 +21,7 @@ public struct ResourceRef: Hashable, Comparable, Codable, Sendable, CustomString
 
     public static func dataset(_ d: Digest) -> ResourceRef { .init(kind: .dataset, id: d.description) }
     public static func run(_ id: RunID) -> ResourceRef { .init(kind: .run, id: id.rawValue) }
+    public static func loggedModel(_ id: LoggedModelID) -> ResourceRef { .init(kind: .loggedModel, id: id.rawValue) }
     public static func modelVersion(_ name: String, _ version: Int) -> ResourceRef {
         .init(kind: .modelVersion, id: "\(name)/\(version)")
     }

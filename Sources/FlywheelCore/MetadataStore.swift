@@ -9,7 +9,7 @@
 ///   ``FlywheelError/Code/conflict`` naming both;
 /// - registry changes (alias moves, status changes) are recorded as ``RegistryEvent``s in the same
 ///   transaction as the change.
-public protocol MetadataStore: Sendable {
+public protocol MetadataStore: LoggedModelStore {
     // MARK: Experiments
     func createExperiment(_ new: NewExperiment, at time: Timestamp) async throws -> Experiment
     func experiment(id: ExperimentID) async throws -> Experiment?
@@ -31,6 +31,15 @@ public protocol MetadataStore: Sendable {
     /// Every recorded value of one metric, by step then timestamp.
     func metricHistory(runID: RunID, key: String) async throws -> [Metric]
     func searchRuns(_ query: RunQuery) async throws -> RunPage
+    /// Marks a run deleted (`at` a time) or restores it (nil); its data stays either way.
+    func setRunDeleted(id: RunID, at time: Timestamp?) async throws
+    /// Records datasets and logged models a run read; one already recorded is kept as it was
+    /// (its tags updated).
+    func logRunInputs(runID: RunID, datasets: [DatasetInput], models: [LoggedModelID]) async throws
+    /// Records logged models a run produced; one already recorded keeps its first step.
+    func logRunOutputs(runID: RunID, models: [ModelOutput]) async throws
+    /// A run's inputs and outputs, in the order they were first recorded.
+    func runIO(id: RunID) async throws -> RunIO
 
     // MARK: Artifacts
     /// Records (or replaces) artifacts by logical path.
@@ -43,10 +52,20 @@ public protocol MetadataStore: Sendable {
     func model(named name: String) async throws -> RegisteredModel?
     func listModels() async throws -> [RegisteredModel]
     func updateModel(_ model: RegisteredModel) async throws
+    /// Renames a model; its versions, aliases, history and lineage follow. Records a `renamed` event.
+    func renameModel(_ name: String, to newName: String, by who: Attribution, at time: Timestamp) async throws
+    /// Removes a model with its versions, aliases and history (MLflow's `delete_registered_model`).
+    func deleteModel(named name: String) async throws
     /// Assigns the next version number (1 for the first) and records a `version_created` event.
     func createModelVersion(_ new: NewModelVersion, by who: Attribution, at time: Timestamp) async throws -> ModelVersion
     func modelVersion(model: String, version: Int) async throws -> ModelVersion?
+    /// The model's versions that are not deleted, by number.
     func modelVersions(model: String) async throws -> [ModelVersion]
+    /// Replaces a version's description and labels.
+    func updateModelVersion(_ version: ModelVersion) async throws
+    /// Deletes a version: hidden from then on, its aliases removed (each an `alias_deleted`
+    /// event), its number never reused; records a `version_deleted` event.
+    func deleteModelVersion(model: String, version: Int, by who: Attribution, at time: Timestamp) async throws
     func setVersionStatus(model: String, version: Int, status: ModelVersionStatus, by who: Attribution, at time: Timestamp) async throws
     /// Points `alias` at `version` and returns the version it pointed at before, if any.
     @discardableResult

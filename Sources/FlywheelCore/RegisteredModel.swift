@@ -115,6 +115,9 @@ public struct RegistryEvent: Hashable, Codable, Sendable {
         case aliasSet = "alias_set"
         case aliasDeleted = "alias_deleted"
         case statusChanged = "status_changed"
+        case versionDeleted = "version_deleted"
+        /// The model took its present name; `reason` says from which.
+        case renamed
     }
     public var modelName: String
     public var kind: Kind

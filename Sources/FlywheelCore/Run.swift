@@ -27,10 +27,14 @@ public struct Run: Hashable, Codable, Sendable {
     public var labels: Labels
     /// What makes the run reproducible, captured when it started.
     public var environment: RunEnvironment
+    /// Set while the run is deleted (MLflow's `delete_run`): hidden from searches unless asked
+    /// for, refusing writes, and restorable until then.
+    public var deletedAt: Timestamp?
 
     public init(
         id: RunID, experimentID: ExperimentID, name: String, status: RunStatus = .running, startTime: Timestamp,
-        endTime: Timestamp? = nil, parentID: RunID? = nil, labels: Labels = [:], environment: RunEnvironment = .init()
+        endTime: Timestamp? = nil, parentID: RunID? = nil, labels: Labels = [:], environment: RunEnvironment = .init(),
+        deletedAt: Timestamp? = nil
     ) {
         self.id = id
         self.experimentID = experimentID
@@ -41,6 +45,7 @@ public struct Run: Hashable, Codable, Sendable {
         self.parentID = parentID
         self.labels = labels
         self.environment = environment
+        self.deletedAt = deletedAt
     }
 }
 
@@ -221,5 +226,54 @@ public enum TrackingRules {
 public enum HistoryOrder {
     public static func key(_ m: Metric) -> (Int64, Int64, Double, Int) {
         (m.step, m.timestamp.millisecondsSince1970, m.value.isNaN ? 0 : m.value, m.value.isNaN ? 1 : 0)
+    }
+}
+
+/// A dataset a run read, as MLflow's `log_input` describes it: its own digest (not a SHA-256 of
+/// a file), where it came from, and tags such as `mlflow.data.context` (training, eval).
+public struct DatasetInput: Hashable, Codable, Sendable {
+    public var name: String
+    public var digest: String
+    public var sourceType: String
+    public var source: String
+    public var schema: String?
+    public var profile: String?
+    public var tags: [String: String]
+    public init(
+        name: String, digest: String, sourceType: String, source: String, schema: String? = nil, profile: String? = nil,
+        tags: [String: String] = [:]
+    ) {
+        self.name = name
+        self.digest = digest
+        self.sourceType = sourceType
+        self.source = source
+        self.schema = schema
+        self.profile = profile
+        self.tags = tags
+    }
+
+    /// How lineage names it: `dataset:NAME@DIGEST` (a Flywheel file input is `dataset:sha256:…`).
+    public var ref: ResourceRef { ResourceRef(kind: .dataset, id: "\(name)@\(digest)") }
+}
+
+/// A logged model a run produced, at a step.
+public struct ModelOutput: Hashable, Codable, Sendable {
+    public var modelID: LoggedModelID
+    public var step: Int64
+    public init(modelID: LoggedModelID, step: Int64) {
+        self.modelID = modelID
+        self.step = step
+    }
+}
+
+/// What a run read (datasets, logged models) and the logged models it produced.
+public struct RunIO: Hashable, Codable, Sendable {
+    public var datasetInputs: [DatasetInput]
+    public var modelInputs: [LoggedModelID]
+    public var modelOutputs: [ModelOutput]
+    public init(datasetInputs: [DatasetInput] = [], modelInputs: [LoggedModelID] = [], modelOutputs: [ModelOutput] = []) {
+        self.datasetInputs = datasetInputs
+        self.modelInputs = modelInputs
+        self.modelOutputs = modelOutputs
     }
 }

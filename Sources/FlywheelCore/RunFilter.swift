@@ -227,18 +227,21 @@ public struct RunQuery: Hashable, Sendable {
     public var orderBy: [RunOrder]
     public var limit: Int
     public var pageToken: String?
+    /// Which runs by their deletion state: active ones unless asked (MLflow's `run_view_type`).
+    public var lifecycle: RunLifecycle
 
     public static let maxLimit = 50_000
 
     public init(
         experimentIDs: [ExperimentID] = [], filter: RunFilter? = nil, orderBy: [RunOrder] = [], limit: Int = 1000,
-        pageToken: String? = nil
+        pageToken: String? = nil, lifecycle: RunLifecycle = .active
     ) {
         self.experimentIDs = experimentIDs
         self.filter = filter
         self.orderBy = orderBy
         self.limit = limit
         self.pageToken = pageToken
+        self.lifecycle = lifecycle
     }
 
     /// The offset encoded in `pageToken`, or 0.
@@ -264,6 +267,19 @@ public struct RunQuery: Hashable, Sendable {
     }
 }
 
+/// Which runs a search sees by deletion state.
+public enum RunLifecycle: String, Hashable, Sendable, CaseIterable {
+    case active, deleted, all
+
+    public func admits(_ run: Run) -> Bool {
+        switch self {
+        case .active: run.deletedAt == nil
+        case .deleted: run.deletedAt != nil
+        case .all: true
+        }
+    }
+}
+
 /// A page of search results.
 public struct RunPage: Hashable, Sendable {
     public var runs: [RunDetail]
@@ -279,7 +295,9 @@ extension RunQuery {
     public func apply(to all: [RunDetail]) throws -> RunPage {
         try validate()
         let ids = Set(experimentIDs)
-        var rows = all.filter { (ids.isEmpty || ids.contains($0.run.experimentID)) && (filter?.matches($0) ?? true) }
+        var rows = all.filter {
+            (ids.isEmpty || ids.contains($0.run.experimentID)) && lifecycle.admits($0.run) && (filter?.matches($0) ?? true)
+        }
         let order = orderBy
         rows.sort { a, b in
             for o in order {

@@ -1,4 +1,5 @@
 import FlywheelCore
+import FlywheelRegistry
 import FlywheelServing
 import Foundation
 import Hummingbird
@@ -29,8 +30,15 @@ struct DeploymentsController<Context: RequestContext> {
         }
         api.put(":name") { request, context in
             let name = try context.parameters.require("name")
-            let (_, text) = try await JSONBody.spec(
+            let (spec, text) = try await JSONBody.spec(
                 request, limit: maxBodyBytes, kind: "deployment", name: name, parse: DeploymentSpec.parse, nameOf: \.name)
+            // A version Flywheel cannot run is refused when applied, never at request time.
+            for ref in spec.references {
+                guard let v = try? await runtime.registry.resolve(ref) else { continue }
+                if let problem = await ServableCheck.problem(with: v, reference: ref, store: store, blobs: runtime.registry.blobs) {
+                    throw FlywheelError.failedPrecondition(problem)
+                }
+            }
             let rev = try await store.applyDeployment(
                 name: name, spec: text, actor: request.headers[APIEncoding.actorHeader] ?? "api", at: SystemWallClock().now())
             await runtime.refresh()

@@ -39,7 +39,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func isMLflow(_ path: String) -> Bool {
-        path.hasPrefix("/api/2.0/mlflow") || path.hasPrefix("/ajax-api/2.0/mlflow")
+        path.hasPrefix("/api/2.0/mlflow") || path.hasPrefix("/ajax-api/2.0/mlflow") || path.hasPrefix("/api/3.0/mlflow")
+            || path.hasPrefix("/ajax-api/3.0/mlflow")
     }
 
     /// MLflow's error body and statuses: `RESOURCE_DOES_NOT_EXIST` 404, the caller's other faults

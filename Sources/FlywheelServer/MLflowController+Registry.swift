@@ -6,24 +6,32 @@ import HTTPTypes
 import Hummingbird
 
 /// MLflow's model registry endpoints over Flywheel's registry: registered models, versions
-/// (MLflow sends versions as strings), aliases, and search by name. A version registered from
-/// `runs:/RUN/PATH` keeps the run and the source; when PATH is one artifact file its digest is
-/// the version's model file. Stages (deprecated in MLflow) are not offered: aliases are.
+/// (MLflow sends versions as strings), aliases, tags, renames, deletions, and the deprecated
+/// stages mapped onto aliases (see ``RegistryStage``). A version registered from
+/// `runs:/RUN/PATH` keeps the run and the source (when PATH is one artifact file its digest is the
+/// version's model file); one from a logged model (`models:/m-…`) keeps the model's run.
 extension MLflowController {
     var registry: ModelRegistry { ModelRegistry(store: store, blobs: blobs) }
+    static var mlflowActor: String { "mlflow" }
 
     func addRegistryRoutes(to api: RouterGroup<Context>) {
         api.post("registered-models/create") { request, _ in
             let b = try await body(request)
             var labels: Labels = [:]
-            for t in try MLflowJSON.list(b, "tags") { labels[try MLflowJSON.string(t, "key")] = try MLflowJSON.string(t, "value") }
-            let description = b["description"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
+            for t in try MLflowJSON.keyValues(b, "tags") { labels[t.key] = t.value }
+            let description = try optionalString(b, "description") ?? ""
             let m = try await registry.createModel(name: try MLflowJSON.string(b, "name"), description: description, labels: labels)
             return try MLflowJSON.response(["registered_model": try await registeredModel(m)])
         }
         api.get("registered-models/get") { request, _ in
             let m = try await registry.model(try query(request, "name"))
             return try MLflowJSON.response(["registered_model": try await registeredModel(m)])
+        }
+        api.post("registered-models/rename") { request, _ in
+            let b = try await body(request)
+            let name = try MLflowJSON.string(b, "name"), newName = try MLflowJSON.string(b, "new_name")
+            try await store.renameModel(name, to: newName, by: Attribution(actor: Self.mlflowActor, reason: "renamed from \(name) through the MLflow API"), at: SystemWallClock().now())
+            return try MLflowJSON.response(["registered_model": try await registeredModel(try await registry.model(newName))])
         }
         api.patch("registered-models/update") { request, _ in
             let b = try await body(request)
@@ -33,75 +41,119 @@ extension MLflowController {
             try await store.updateModel(m)
             return try MLflowJSON.response(["registered_model": try await registeredModel(m)])
         }
+        api.delete("registered-models/delete") { request, _ in
+            let name = try await fields(request, "name")[0]
+            _ = try await registry.model(name)
+            try await store.deleteModel(named: name)
+            return MLflowJSON.empty()
+        }
         api.post("registered-models/set-tag") { request, _ in
             let b = try await body(request)
+            let key = try MLflowJSON.string(b, "key"), value = try MLflowJSON.string(b, "value")
+            try TrackingRules.validate(key: key, kind: "tag")
             var m = try await registry.model(try MLflowJSON.string(b, "name"))
-            m.labels[try MLflowJSON.string(b, "key")] = try MLflowJSON.string(b, "value")
+            m.labels[key] = value
+            m.updatedAt = SystemWallClock().now()
+            try await store.updateModel(m)
+            return MLflowJSON.empty()
+        }
+        api.delete("registered-models/delete-tag") { request, _ in
+            let f = try await fields(request, "name", "key")
+            var m = try await registry.model(f[0])
+            let key = f[1]
+            guard m.labels[key] != nil else { throw FlywheelError.notFound("No tag with name: \(key) in registered model \(m.name)") }
+            m.labels[key] = nil
             m.updatedAt = SystemWallClock().now()
             try await store.updateModel(m)
             return MLflowJSON.empty()
         }
         api.get("registered-models/search") { request, _ in try await searchModels(MLflowJSON.queryObject(request)) }
         api.post("registered-models/search") { request, _ in try await searchModels(try await body(request)) }
-        api.post("registered-models/get-latest-versions") { request, _ in
-            let b = try await body(request)
-            let versions = try await registry.versions(try await registry.model(try MLflowJSON.string(b, "name")).name)
-            let latest = versions.max { $0.version < $1.version }
-            return try MLflowJSON.response(["model_versions": .array(try await latest.asyncMap(modelVersion).map { [$0] } ?? [])])
-        }
+        api.post("registered-models/get-latest-versions") { request, _ in try await latestVersions(try await body(request)) }
+        api.get("registered-models/get-latest-versions") { request, _ in try await latestVersions(MLflowJSON.queryObject(request, lists: ["stages"])) }
         api.post("registered-models/alias") { request, _ in
             let b = try await body(request)
             let name = try MLflowJSON.string(b, "name"), alias = try MLflowJSON.string(b, "alias")
             let version = try Self.version(try MLflowJSON.string(b, "version"))
-            _ = try await registry.setAlias(alias, model: name, version: version, by: Attribution(actor: "mlflow", reason: "set through the MLflow API"))
+            _ = try await registry.setAlias(alias, model: name, version: version, by: Attribution(actor: Self.mlflowActor, reason: "set through the MLflow API"))
             return MLflowJSON.empty()
         }
         api.delete("registered-models/alias") { request, _ in
             // The client sends name and alias as a JSON body; other clients as query parameters.
-            let b = try await body(request)
-            let name = try (try? MLflowJSON.string(b, "name")) ?? query(request, "name")
-            let alias = try (try? MLflowJSON.string(b, "alias")) ?? query(request, "alias")
-            _ = try await registry.deleteAlias(alias, model: name, by: Attribution(actor: "mlflow", reason: "deleted through the MLflow API"))
+            let f = try await fields(request, "name", "alias")
+            let name = f[0], alias = f[1]
+            _ = try await registry.deleteAlias(alias, model: name, by: Attribution(actor: Self.mlflowActor, reason: "deleted through the MLflow API"))
             return MLflowJSON.empty()
         }
         api.get("registered-models/alias") { request, _ in
             let name = try query(request, "name"), alias = try query(request, "alias")
             guard let n = try await store.aliases(model: try await registry.model(name).name)[alias] else {
-                throw FlywheelError.notFound("Registered model alias \(alias) not found.")
+                // MLflow's server answers an unknown alias with INVALID_PARAMETER_VALUE (400).
+                throw FlywheelError.invalidArgument("Registered model alias \(alias) not found.")
             }
             return try MLflowJSON.response(["model_version": try await modelVersion(try await registry.version(name, n))])
         }
 
-        api.post("model-versions/create") { request, _ in
-            let b = try await body(request)
-            let name = try MLflowJSON.string(b, "name")
-            _ = try await registry.model(name)
-            let source = (try? MLflowJSON.string(b, "source")) ?? ""
-            let runID = try b["run_id"].flatMap { v -> RunID? in
-                guard case .string(let s) = v, !s.isEmpty else { return nil }
-                return try MLflowJSON.runID(s)
-            }
-            if let runID, try await store.run(id: runID) == nil { throw FlywheelError.notFound("Run '\(runID)' not found") }
-            var labels: Labels = [:]
-            for t in try MLflowJSON.list(b, "tags") { labels[try MLflowJSON.string(t, "key")] = try MLflowJSON.string(t, "value") }
-            let description = b["description"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
-            let v = try await store.createModelVersion(
-                NewModelVersion(
-                    modelName: name, runID: runID, digest: try await digest(of: source, run: runID), source: source, description: description,
-                    labels: labels),
-                by: Attribution(actor: "mlflow", reason: "registered through the MLflow API"), at: SystemWallClock().now())
-            if let runID {
-                try await store.addLineage([LineageEdge(source: .run(runID), target: .modelVersion(name, v.version), relation: "registered", createdAt: v.createdAt)])
-            }
-            return try MLflowJSON.response(["model_version": try await modelVersion(v)])
-        }
+        api.post("model-versions/create") { request, _ in try await createVersion(try await body(request)) }
         api.get("model-versions/get") { request, _ in
             let v = try await registry.version(try query(request, "name"), try Self.version(try query(request, "version")))
             return try MLflowJSON.response(["model_version": try await modelVersion(v)])
         }
+        api.patch("model-versions/update") { request, _ in
+            let b = try await body(request)
+            var v = try await registry.version(try MLflowJSON.string(b, "name"), try Self.version(try MLflowJSON.string(b, "version")))
+            if case .string(let d)? = b["description"] { v.description = d }
+            v.updatedAt = SystemWallClock().now()
+            try await store.updateModelVersion(v)
+            return try MLflowJSON.response(["model_version": try await modelVersion(v)])
+        }
+        api.delete("model-versions/delete") { request, _ in
+            let f = try await fields(request, "name", "version")
+            let name = f[0], version = try Self.version(f[1])
+            _ = try await registry.version(name, version)
+            try await store.deleteModelVersion(
+                model: name, version: version, by: Attribution(actor: Self.mlflowActor, reason: "deleted through the MLflow API"), at: SystemWallClock().now())
+            return MLflowJSON.empty()
+        }
+        api.post("model-versions/set-tag") { request, _ in
+            let b = try await body(request)
+            let key = try MLflowJSON.string(b, "key"), value = try MLflowJSON.string(b, "value")
+            try TrackingRules.validate(key: key, kind: "tag")
+            var v = try await registry.version(try MLflowJSON.string(b, "name"), try Self.version(try MLflowJSON.string(b, "version")))
+            v.labels[key] = value
+            v.updatedAt = SystemWallClock().now()
+            try await store.updateModelVersion(v)
+            return MLflowJSON.empty()
+        }
+        api.delete("model-versions/delete-tag") { request, _ in
+            let f = try await fields(request, "name", "version", "key")
+            var v = try await registry.version(f[0], try Self.version(f[1]))
+            let key = f[2]
+            guard v.labels[key] != nil else {
+                throw FlywheelError.notFound("No tag with name: \(key) in model version \(v.modelName) version \(v.version)")
+            }
+            v.labels[key] = nil
+            v.updatedAt = SystemWallClock().now()
+            try await store.updateModelVersion(v)
+            return MLflowJSON.empty()
+        }
+        api.post("model-versions/transition-stage") { request, _ in
+            let b = try await body(request)
+            let name = try MLflowJSON.string(b, "name"), version = try Self.version(try MLflowJSON.string(b, "version"))
+            let stage = try RegistryStage(parsing: try MLflowJSON.string(b, "stage"))
+            let archiveExisting: Bool = switch b["archive_existing_versions"] {
+            case .bool(let x)?: x
+            case .string(let s)?: s.lowercased() == "true"
+            default: false
+            }
+            try await stage.transition(
+                registry: registry, model: name, version: version, archiveExisting: archiveExisting,
+                by: Attribution(actor: Self.mlflowActor, reason: "stage set to \(stage.name) through the MLflow API"))
+            return try MLflowJSON.response(["model_version": try await modelVersion(try await registry.version(name, version))])
+        }
         api.get("model-versions/get-download-uri") { request, _ in
             let v = try await registry.version(try query(request, "name"), try Self.version(try query(request, "version")))
-            return try MLflowJSON.response(["artifact_uri": .string(v.source)])
+            return try MLflowJSON.response(["artifact_uri": .string(try await downloadURI(v))])
         }
         api.get("model-versions/search") { request, _ in try await searchVersions(MLflowJSON.queryObject(request)) }
         api.post("model-versions/search") { request, _ in try await searchVersions(try await body(request)) }
@@ -110,6 +162,58 @@ extension MLflowController {
     static func version(_ s: String) throws -> Int {
         guard let n = Int(s), n >= 1 else { throw FlywheelError.invalidArgument("version '\(s)' is not a version number") }
         return n
+    }
+
+    /// The required fields of a DELETE, in order: the client sends a JSON body, other clients
+    /// query parameters. (The body is read once: a request's body can be collected only once.)
+    func fields(_ request: Request, _ names: String...) async throws -> [String] {
+        let b = try await body(request)
+        return try names.map { name in
+            if let v = try? MLflowJSON.string(b, name) { return v }
+            return try query(request, name)
+        }
+    }
+
+    func createVersion(_ b: JSONValue) async throws -> Response {
+        let name = try MLflowJSON.string(b, "name")
+        _ = try await registry.model(name)
+        let source = try optionalString(b, "source") ?? ""
+        var runID = try optionalString(b, "run_id").map(MLflowJSON.runID)
+        if let runID, try await store.run(id: runID) == nil { throw FlywheelError.notFound("Run '\(runID)' not found") }
+        // A logged model: by model_id, or a `models:/m-…` source.
+        var modelID = try optionalString(b, "model_id")
+        if modelID == nil, source.hasPrefix("models:/"), LoggedModelID.isWellFormed(String(source.dropFirst("models:/".count))) {
+            modelID = String(source.dropFirst("models:/".count))
+        }
+        let logged = try await modelID.asyncMap { try await loggedModel(id: $0) }
+        if runID == nil { runID = logged?.sourceRunID }
+        var labels: Labels = [:]
+        for t in try MLflowJSON.keyValues(b, "tags") { labels[t.key] = t.value }
+        if let logged { labels[Self.modelIDLabel] = logged.id.rawValue }
+        let v = try await store.createModelVersion(
+            NewModelVersion(
+                modelName: name, runID: runID, digest: logged == nil ? try await digest(of: source, run: runID) : nil, source: source,
+                description: try optionalString(b, "description") ?? "", labels: labels),
+            by: Attribution(actor: Self.mlflowActor, reason: "registered through the MLflow API"), at: SystemWallClock().now())
+        var edges: [LineageEdge] = []
+        if let runID { edges.append(LineageEdge(source: .run(runID), target: .modelVersion(name, v.version), relation: "registered", createdAt: v.createdAt)) }
+        if let logged {
+            edges.append(LineageEdge(source: .loggedModel(logged.id), target: .modelVersion(name, v.version), relation: "registered", createdAt: v.createdAt))
+        }
+        if !edges.isEmpty { try await store.addLineage(edges) }
+        return try MLflowJSON.response(["model_version": try await modelVersion(v)])
+    }
+
+    /// The label that ties a version to the logged model it was registered from.
+    static var modelIDLabel: String { LoggedModel.versionLabel }
+
+    /// Where the client downloads a version's files from: the logged model's folder for one
+    /// registered from a logged model (the client loops on `models:/m-…` otherwise), else the source.
+    func downloadURI(_ v: ModelVersion) async throws -> String {
+        if let id = v.labels[Self.modelIDLabel], let m = try await store.loggedModel(id: LoggedModelID(id)) {
+            return MLflowJSON.loggedModelRoot(m)
+        }
+        return v.source
     }
 
     /// The model file behind `runs:/RUN/PATH` (or the proxy's `mlflow-artifacts:/EXP/RUN/artifacts/PATH`) when PATH is one artifact.
@@ -132,31 +236,48 @@ extension MLflowController {
     func registeredModel(_ m: RegisteredModel) async throws -> JSONValue {
         let versions = try await store.modelVersions(model: m.name)
         let aliases = try await store.aliases(model: m.name)
+        // MLflow lists the latest version of each stage.
         var latest: [JSONValue] = []
-        if let v = versions.max(by: { $0.version < $1.version }) { latest.append(try await modelVersion(v)) }
+        for v in RegistryStage.latest(versions, aliases: aliases, stages: RegistryStage.allCases) { latest.append(modelVersion(v, aliases: aliases)) }
         return .object([
             "name": .string(m.name), "description": .string(m.description),
             "creation_timestamp": .number(Double(m.createdAt.millisecondsSince1970)),
             "last_updated_timestamp": .number(Double(m.updatedAt.millisecondsSince1970)),
             "latest_versions": .array(latest),
-            "tags": .array(m.labels.sorted { $0.key < $1.key }.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
+            "tags": .array(m.labels.sorted.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
             "aliases": .array(aliases.sorted { $0.key < $1.key }.map { .object(["alias": .string($0.key), "version": .string(String($0.value))]) }),
         ])
     }
 
     func modelVersion(_ v: ModelVersion) async throws -> JSONValue {
-        let aliases = try await store.aliases(model: v.modelName).filter { $0.value == v.version }.keys.sorted()
+        modelVersion(v, aliases: try await store.aliases(model: v.modelName))
+    }
+
+    func modelVersion(_ v: ModelVersion, aliases: [String: Int]) -> JSONValue {
         var o: [String: JSONValue] = [
             "name": .string(v.modelName), "version": .string(String(v.version)),
             "creation_timestamp": .number(Double(v.createdAt.millisecondsSince1970)),
             "last_updated_timestamp": .number(Double(v.updatedAt.millisecondsSince1970)),
-            "current_stage": .string(v.status == .archived ? "Archived" : "None"), "description": .string(v.description),
+            "current_stage": .string(RegistryStage.of(v, aliases: aliases).name), "description": .string(v.description),
             "source": .string(v.source), "status": .string("READY"),
-            "tags": .array(v.labels.sorted { $0.key < $1.key }.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
-            "aliases": .array(aliases.map(JSONValue.string)),
+            "tags": .array(v.labels.sorted.filter { $0.key != Self.modelIDLabel }.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
+            "aliases": .array(aliases.filter { $0.value == v.version }.keys.sorted().map(JSONValue.string)),
         ]
         if let r = v.runID { o["run_id"] = .string(r.rawValue) }
+        if let m = v.labels[Self.modelIDLabel] { o["model_id"] = .string(m) }
         return .object(o)
+    }
+
+    func latestVersions(_ b: JSONValue) async throws -> Response {
+        let name = try await registry.model(try MLflowJSON.string(b, "name")).name
+        let stages = try MLflowJSON.list(b, "stages").map { v -> RegistryStage in
+            guard case .string(let s) = v else { throw FlywheelError.invalidArgument("stages must be a list of strings") }
+            return try RegistryStage(parsing: s)
+        }
+        let versions = try await store.modelVersions(model: name)
+        let aliases = try await store.aliases(model: name)
+        let latest = RegistryStage.latest(versions, aliases: aliases, stages: stages.isEmpty ? RegistryStage.allCases : stages)
+        return try MLflowJSON.response(["model_versions": .array(latest.map { modelVersion($0, aliases: aliases) })])
     }
 
     func searchModels(_ b: JSONValue) async throws -> Response {
@@ -164,7 +285,9 @@ extension MLflowController {
         if case .string(let f)? = b["filter"], !f.isEmpty {
             all = try MLflowJSON.filter(all, f, fields: ["name": { $0.name }], tags: { $0.labels })
         }
-        let page = try MLflowJSON.page(all, b)
+        try MLflowJSON.rejectOrderBy(b, allowed: ["name"])
+        // Keyset paging by name: a token stays valid however many models are added meanwhile.
+        let page = try MLflowJSON.keysetPage(all, b, key: { $0.name }, defaultLimit: 100)
         var out: [String: JSONValue] = ["registered_models": .array(try await page.items.asyncMap(registeredModel))]
         if let next = page.next { out["next_page_token"] = .string(next) }
         return try MLflowJSON.response(out)
@@ -172,13 +295,25 @@ extension MLflowController {
 
     func searchVersions(_ b: JSONValue) async throws -> Response {
         var all: [ModelVersion] = []
-        for m in try await store.listModels() { all += try await store.modelVersions(model: m.name) }
-        if case .string(let f)? = b["filter"], !f.isEmpty {
-            all = try MLflowJSON.filter(all, f, fields: ["name": { $0.modelName }, "run_id": { $0.runID?.rawValue ?? "" }, "source": { $0.source }], tags: { $0.labels })
+        var aliases: [String: [String: Int]] = [:]
+        for m in try await store.listModels() {
+            all += try await store.modelVersions(model: m.name)
+            aliases[m.name] = try await store.aliases(model: m.name)
         }
-        all.sort { ($0.modelName, -$0.version) < ($1.modelName, -$1.version) }
-        let page = try MLflowJSON.page(all, b)
-        var out: [String: JSONValue] = ["model_versions": .array(try await page.items.asyncMap(modelVersion))]
+        if case .string(let f)? = b["filter"], !f.isEmpty {
+            all = try MLflowJSON.filter(
+                all, f,
+                fields: [
+                    "name": { $0.modelName }, "run_id": { $0.runID?.rawValue ?? "" }, "source": { $0.source },
+                    "version_number": { String($0.version) }, "model_id": { $0.labels[Self.modelIDLabel] ?? "" },
+                ],
+                tags: { $0.labels })
+        }
+        try MLflowJSON.rejectOrderBy(b, allowed: ["name", "version_number"])
+        // Keyset by (name, version descending): the key sorts as the order does.
+        let page = try MLflowJSON.keysetPage(
+            all, b, key: { $0.modelName + "\u{0}" + String(format: "%020d", Int.max - $0.version) }, defaultLimit: 10_000)
+        var out: [String: JSONValue] = ["model_versions": .array(page.items.map { modelVersion($0, aliases: aliases[$0.modelName] ?? [:]) })]
         if let next = page.next { out["next_page_token"] = .string(next) }
         return try MLflowJSON.response(out)
     }

@@ -60,14 +60,43 @@ struct MLflowController<Context: RequestContext> {
             api.post("runs/create") { request, _ in try await createRun(try await body(request)) }
             api.get("runs/get") { request, _ in
                 let id = try MLflowJSON.runID(query(request, "run_id", alternative: "run_uuid"))
-                return try MLflowJSON.response(["run": MLflowJSON.run(try await detail(id), artifacts: artifactRoot)])
+                let d = try await detail(id)
+                return try MLflowJSON.response(["run": MLflowJSON.run(d, io: try await store.runIO(id: id), artifacts: artifactRoot)])
+            }
+            api.post("runs/delete") { request, _ in
+                let id = try MLflowJSON.runID(try await body(request))
+                _ = try await detail(id)
+                try await store.setRunDeleted(id: id, at: SystemWallClock().now())
+                return MLflowJSON.empty()
+            }
+            api.post("runs/restore") { request, _ in
+                let id = try MLflowJSON.runID(try await body(request))
+                _ = try await detail(id)
+                try await store.setRunDeleted(id: id, at: nil)
+                return MLflowJSON.empty()
+            }
+            api.post("runs/log-inputs") { request, _ in try await logInputs(try await body(request)) }
+            api.post("runs/outputs") { request, _ in
+                let b = try await body(request)
+                let id = try MLflowJSON.runID(b)
+                try await loggable(id)
+                let outputs = try MLflowJSON.list(b, "models").map { o in
+                    ModelOutput(modelID: LoggedModelID(try MLflowJSON.string(o, "model_id")), step: Int64(try MLflowJSON.int(o, "step") ?? 0))
+                }
+                for o in outputs { _ = try await loggedModel(id: o.modelID.rawValue) }
+                try await store.logRunOutputs(runID: id, models: outputs)
+                let now = SystemWallClock().now()
+                try await store.addLineage(outputs.map { LineageEdge(source: .run(id), target: .loggedModel($0.modelID), relation: "produced", createdAt: now) })
+                return MLflowJSON.empty()
             }
             api.post("runs/update") { request, _ in try await updateRun(try await body(request)) }
             api.post("runs/log-metric") { request, _ in
                 let b = try await body(request)
                 let id = try MLflowJSON.runID(b)
                 try await loggable(id)
-                try await tracking.logBatch(id, metrics: [try MLflowJSON.metric(b)])
+                let metric = try MLflowJSON.metric(b)
+                try await tracking.logBatch(id, metrics: [metric])
+                if b["model_id"] != nil { try await linkMetrics([(metric, b)], run: id) }
                 return MLflowJSON.empty()
             }
             api.post("runs/log-parameter") { request, _ in
@@ -87,7 +116,7 @@ struct MLflowController<Context: RequestContext> {
             api.post("runs/delete-tag") { request, _ in
                 let b = try await body(request)
                 let id = try MLflowJSON.runID(b)
-                _ = try await tracking.run(id)
+                try await loggable(id)
                 try await store.deleteTag(runID: id, key: try MLflowJSON.string(b, "key"))
                 return MLflowJSON.empty()
             }
@@ -95,7 +124,8 @@ struct MLflowController<Context: RequestContext> {
                 let b = try await body(request)
                 let id = try MLflowJSON.runID(b)
                 try await loggable(id)
-                let metrics = try MLflowJSON.list(b, "metrics").map(MLflowJSON.metric)
+                let metricBodies = try MLflowJSON.list(b, "metrics")
+                let metrics = try metricBodies.map(MLflowJSON.metric)
                 let params = try MLflowJSON.list(b, "params").map { Param(key: try MLflowJSON.string($0, "key"), value: try MLflowJSON.string($0, "value")) }
                 let tags = try MLflowJSON.list(b, "tags").map { Tag(key: try MLflowJSON.string($0, "key"), value: try MLflowJSON.string($0, "value")) }
                 guard metrics.count <= 1000, params.count <= 100, tags.count <= 100 else {
@@ -103,6 +133,7 @@ struct MLflowController<Context: RequestContext> {
                 }
                 try await tracking.logBatch(id, metrics: metrics, params: params, tags: [])
                 if !tags.isEmpty { try await setTags(id, tags) }
+                if metricBodies.contains(where: { $0["model_id"] != nil }) { try await linkMetrics(Array(zip(metrics, metricBodies)), run: id) }
                 return MLflowJSON.empty()
             }
             api.post("runs/search") { request, _ in try await searchRuns(try await body(request)) }
@@ -113,62 +144,19 @@ struct MLflowController<Context: RequestContext> {
                 let history = try await store.metricHistory(runID: id, key: key)
                 return try MLflowJSON.response(["metrics": .array(history.map(MLflowJSON.metric))])
             }
-            // MLflow 3's logged models (`mlflow.<flavor>.log_model`) are not stored here; listing a
-            // run's artifacts asks for them, and the true answer is none.
-            api.post("logged-models/search") { request, _ in
-                let b = try await body(request)
-                for id in try MLflowJSON.list(b, "experiment_ids") {
-                    guard case .string(let s) = id else { throw FlywheelError.invalidArgument("experiment_ids must be a list of strings") }
-                    _ = try await experiment(id: s)
-                }
-                return try MLflowJSON.response(["models": .array([])])
-            }
+            addLoggedModelRoutes(to: api)
             addRegistryRoutes(to: api)
             api.get("artifacts/list") { request, _ in
                 let id = try MLflowJSON.runID(query(request, "run_id", alternative: "run_uuid"))
                 let run = try await tracking.run(id)
                 let path = MLflowJSON.formQuery(request)["path"] ?? ""
-                return try await listArtifacts(id, under: path, root: "\(artifactRoot(run))")
+                let files = try await store.artifacts(runID: run.id, prefix: nil).map { ($0.path, $0.size) }
+                return try ArtifactListing.response(files, under: path, root: artifactRoot(run))
             }
         }
 
-        // The artifact proxy: paths are EXPERIMENT/RUN/artifacts/LOGICAL_PATH.
-        let artifacts = router.group("/api/2.0/mlflow-artifacts/artifacts")
-        artifacts.get { request, _ in
-            let path = MLflowJSON.formQuery(request)["path"] ?? ""
-            let (run, logical) = try await locate(path, allowRoot: true)
-            return try await listArtifacts(run.id, under: logical, root: nil)
-        }
-        artifacts.get("**") { request, context in
-            let (run, logical) = try await locate(Self.decodedPath(context), allowRoot: false)
-            guard let record = try await store.artifacts(runID: run.id, prefix: nil).first(where: { $0.path == logical }) else {
-                throw FlywheelError.notFound("run \(run.id) has no artifact '\(logical)'")
-            }
-            let data = try await blobs.data(record.digest)
-            return Response(
-                status: .ok, headers: [.contentType: "application/octet-stream"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-        }
-        artifacts.put("**") { request, context in
-            let (run, logical) = try await locate(Self.decodedPath(context), allowRoot: false)
-            try ArtifactRecord.validate(path: logical)
-            var request = request
-            let buffer = try await JSONBody.bytes(&request, limit: maxArtifactBytes, what: "the artifact")
-            let info = try await blobs.put(Data(buffer.readableBytesView))
-            try await store.recordArtifacts([
-                ArtifactRecord(runID: run.id, path: logical, digest: info.digest, size: info.size, createdAt: SystemWallClock().now())
-            ])
-            return MLflowJSON.empty()
-        }
-    }
-
-    /// The catch-all path with each segment percent-decoded (`my%20model.pkl` is `my model.pkl`).
-    static func decodedPath(_ context: Context) throws -> String {
-        try context.parameters.getCatchAll().map { segment in
-            guard let s = String(segment).removingPercentEncoding else {
-                throw FlywheelError.invalidArgument("artifact path segment '\(segment)' has a malformed percent escape")
-            }
-            return s
-        }.joined(separator: "/")
+        addArtifactRoutes(to: router)
+        addPlainRoutes(to: router)
     }
 
     // MARK: Experiments
@@ -200,10 +188,9 @@ struct MLflowController<Context: RequestContext> {
     }
 
     func searchExperiments(_ b: JSONValue) async throws -> Response {
-        // view_type: ACTIVE_ONLY (default), DELETED_ONLY, ALL.
-        let view = b["view_type"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? "ACTIVE_ONLY"
-        var all = try await store.listExperiments(includeArchived: view != "ACTIVE_ONLY")
-        if view == "DELETED_ONLY" { all = all.filter(\.archived) }
+        let view = try MLflowJSON.viewType(b["view_type"])
+        var all = try await store.listExperiments(includeArchived: view != .active)
+        if view == .deleted { all = all.filter(\.archived) }
         if let filter = b["filter"], case .string(let f) = filter, !f.isEmpty {
             all = try MLflowJSON.filter(all, f, fields: ["name": { $0.name }], tags: { $0.labels })
         }
@@ -222,8 +209,37 @@ struct MLflowController<Context: RequestContext> {
         return RunDetail(run: run, data: try await store.runData(id: id))
     }
 
-    /// MLflow logs to any run that exists (finished ones too; only deleted runs refuse).
-    func loggable(_ id: RunID) async throws { _ = try await tracking.run(id) }
+    /// MLflow logs to any run that exists (finished ones too); a deleted run refuses, as MLflow's does.
+    func loggable(_ id: RunID) async throws {
+        let run = try await detail(id).run
+        guard run.deletedAt == nil else {
+            throw FlywheelError.invalidArgument("The run \(id) must be in the 'active' state. Current state is deleted.")
+        }
+    }
+
+    /// `log_inputs`: datasets (with their digest, source and tags such as the context) and logged
+    /// models a run read; each dataset joins the run in lineage as `dataset:NAME@DIGEST`.
+    func logInputs(_ b: JSONValue) async throws -> Response {
+        let id = try MLflowJSON.runID(b)
+        try await loggable(id)
+        let datasets = try MLflowJSON.list(b, "datasets").map { input -> DatasetInput in
+            guard let d = input["dataset"] else { throw FlywheelError.invalidArgument("Missing value for required parameter 'dataset'") }
+            var tags: [String: String] = [:]
+            for t in try MLflowJSON.keyValues(input, "tags") { tags[t.key] = t.value }
+            return DatasetInput(
+                name: try MLflowJSON.string(d, "name"), digest: try MLflowJSON.string(d, "digest"),
+                sourceType: try optionalString(d, "source_type") ?? "", source: try optionalString(d, "source") ?? "",
+                schema: try optionalString(d, "schema"), profile: try optionalString(d, "profile"), tags: tags)
+        }
+        let models = try MLflowJSON.list(b, "models").map { LoggedModelID(try MLflowJSON.string($0, "model_id")) }
+        for m in models { _ = try await loggedModel(id: m.rawValue) }
+        try await store.logRunInputs(runID: id, datasets: datasets, models: models)
+        let now = SystemWallClock().now()
+        try await store.addLineage(
+            datasets.map { LineageEdge(source: $0.ref, target: .run(id), relation: "input", createdAt: now) }
+                + models.map { LineageEdge(source: .loggedModel($0), target: .run(id), relation: "input", createdAt: now) })
+        return MLflowJSON.empty()
+    }
 
     func setTags(_ id: RunID, _ tags: [Tag]) async throws {
         for t in tags { try TrackingRules.validate(key: t.key, kind: "tag") }
@@ -291,51 +307,12 @@ struct MLflowController<Context: RequestContext> {
             return try RunOrder.parseList(s)
         }
         query.limit = try MLflowJSON.int(b, "max_results") ?? 1000
+        query.lifecycle = try MLflowJSON.viewType(b["run_view_type"])
         if case .string(let t)? = b["page_token"], !t.isEmpty { query.pageToken = t }
         try query.validate()
         let page = try await tracking.search(query)
         var out: [String: JSONValue] = ["runs": .array(page.runs.map { MLflowJSON.run($0, artifacts: artifactRoot) })]
         if let next = page.nextPageToken { out["next_page_token"] = .string(next) }
-        return try MLflowJSON.response(out)
-    }
-
-    // MARK: Artifacts
-
-    /// EXPERIMENT/RUN/artifacts[/PATH] → the run and PATH.
-    func locate(_ path: String, allowRoot: Bool) async throws -> (Run, String) {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard parts.count >= 3, parts[2] == "artifacts", allowRoot || parts.count > 3 else {
-            throw FlywheelError.invalidArgument("artifact path '\(path)' is not valid: expected EXPERIMENT_ID/RUN_ID/artifacts/PATH")
-        }
-        let run = try await detail(RunID(parts[1])).run
-        guard run.experimentID.rawValue == parts[0] else {
-            throw FlywheelError.notFound("run \(run.id) is not in experiment \(parts[0])")
-        }
-        return (run, parts.dropFirst(3).joined(separator: "/"))
-    }
-
-    /// The direct children of `path` among a run's artifacts: files with their sizes, and folders.
-    func listArtifacts(_ id: RunID, under path: String, root: String?) async throws -> Response {
-        let clean = path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let all = try await store.artifacts(runID: id, prefix: clean.isEmpty ? nil : clean)
-        var files: [String: (isDir: Bool, size: Int64)] = [:]
-        for a in all {
-            let rest = clean.isEmpty ? a.path : String(a.path.dropFirst(clean.count + 1))
-            guard !rest.isEmpty else { continue }  // `path` names a file, not a folder: no children
-            if let slash = rest.firstIndex(of: "/") {
-                files[String(rest[..<slash]), default: (true, 0)] = (true, 0)
-            } else {
-                files[rest] = (false, a.size)
-            }
-        }
-        // The proxy lists paths relative to the listed folder; the tracking API relative to the run's root.
-        let entries: [JSONValue] = files.sorted { $0.key < $1.key }.map { name, f in
-            var o: [String: JSONValue] = ["path": .string(root == nil || clean.isEmpty ? name : clean + "/" + name), "is_dir": .bool(f.isDir)]
-            if !f.isDir { o["file_size"] = .number(Double(f.size)) }
-            return .object(o)
-        }
-        var out: [String: JSONValue] = ["files": .array(entries)]
-        if let root { out["root_uri"] = .string(root) }
         return try MLflowJSON.response(out)
     }
 

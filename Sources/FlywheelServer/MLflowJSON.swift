@@ -75,6 +75,16 @@ enum MLflowJSON {
         ])
     }
 
+    /// MLflow's ViewType (`ACTIVE_ONLY`, `DELETED_ONLY`, `ALL`, or 1–3); active when absent.
+    static func viewType(_ v: JSONValue?) throws -> RunLifecycle {
+        switch v {
+        case nil, .null?, .string("ACTIVE_ONLY")?, .string("1")?, .number(1)?, .string("")?: return .active
+        case .string("DELETED_ONLY")?, .string("2")?, .number(2)?: return .deleted
+        case .string("ALL")?, .string("3")?, .number(3)?: return .all
+        default: throw FlywheelError.invalidArgument("view type \(v.map { "\($0)" } ?? "") is not valid: expected ACTIVE_ONLY, DELETED_ONLY or ALL")
+        }
+    }
+
     static func status(_ s: String) -> RunStatus? {
         switch s {
         case "RUNNING", "SCHEDULED": .running
@@ -110,46 +120,180 @@ enum MLflowJSON {
             "run_id": .string(r.id.rawValue), "run_uuid": .string(r.id.rawValue), "run_name": .string(r.name),
             "experiment_id": .string(r.experimentID.rawValue), "user_id": .string(r.environment.user ?? ""),
             "status": .string(statusText(r.status)), "start_time": .number(Double(r.startTime.millisecondsSince1970)),
-            "artifact_uri": .string(root(r)), "lifecycle_stage": .string("active"),
+            "artifact_uri": .string(root(r)), "lifecycle_stage": .string(r.deletedAt == nil ? "active" : "deleted"),
         ]
         if let end = r.endTime { o["end_time"] = .number(Double(end.millisecondsSince1970)) }
         return .object(o)
     }
 
-    static func run(_ d: RunDetail, artifacts root: (Run) -> String) -> JSONValue {
-        .object([
+    static func run(_ d: RunDetail, io: RunIO = RunIO(), artifacts root: (Run) -> String) -> JSONValue {
+        var inputs: [String: JSONValue] = [:], outputs: [String: JSONValue] = [:]
+        if !io.datasetInputs.isEmpty { inputs["dataset_inputs"] = .array(io.datasetInputs.map(datasetInput)) }
+        if !io.modelInputs.isEmpty { inputs["model_inputs"] = .array(io.modelInputs.map { .object(["model_id": .string($0.rawValue)]) }) }
+        if !io.modelOutputs.isEmpty {
+            outputs["model_outputs"] = .array(io.modelOutputs.map { .object(["model_id": .string($0.modelID.rawValue), "step": .number(Double($0.step))]) })
+        }
+        return .object([
             "info": runInfo(d.run, artifacts: root),
             "data": .object([
                 "metrics": .array(d.data.latestMetrics.values.sorted { $0.key < $1.key }.map(metric)),
                 "params": .array(d.data.params.sorted { $0.key < $1.key }.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
-                "tags": .array(d.data.tags.sorted { $0.key < $1.key }.map { .object(["key": .string($0.key), "value": .string($0.value)]) }),
+                "tags": tags(d.data.tags),
             ]),
-            "inputs": .object([:]), "outputs": .object([:]),
+            "inputs": .object(inputs), "outputs": .object(outputs),
         ])
     }
 
-    /// GET parameters as a body (`max_results=10&view_type=ALL`).
-    static func queryObject(_ request: Request) -> JSONValue {
-        .object(formQuery(request).mapValues(JSONValue.string))
+    /// `[{key, value}]`, by key.
+    static func tags(_ t: [String: String]) -> JSONValue {
+        .array(t.sorted { $0.key < $1.key }.map { .object(["key": .string($0.key), "value": .string($0.value)]) })
+    }
+
+    /// `[{key, value}]` from a request: a missing list is empty, a missing key or value an error.
+    static func keyValues(_ b: JSONValue, _ key: String) throws -> [(key: String, value: String)] {
+        try list(b, key).map { (try string($0, "key"), try string($0, "value")) }
+    }
+
+    static func datasetInput(_ d: DatasetInput) -> JSONValue {
+        var ds: [String: JSONValue] = [
+            "name": .string(d.name), "digest": .string(d.digest), "source_type": .string(d.sourceType), "source": .string(d.source),
+        ]
+        if let s = d.schema { ds["schema"] = .string(s) }
+        if let p = d.profile { ds["profile"] = .string(p) }
+        return .object(["tags": tags(d.tags), "dataset": .object(ds)])
+    }
+
+    static func loggedModelStatus(_ s: LoggedModelStatus) -> String {
+        switch s {
+        case .pending: "LOGGED_MODEL_PENDING"
+        case .ready: "LOGGED_MODEL_READY"
+        case .failed: "LOGGED_MODEL_UPLOAD_FAILED"
+        }
+    }
+
+    /// A logged model status by its proto name or number.
+    static func loggedModelStatus(_ v: JSONValue?) throws -> LoggedModelStatus {
+        switch v {
+        case .string("LOGGED_MODEL_PENDING")?, .number(1)?: return .pending
+        case .string("LOGGED_MODEL_READY")?, .number(2)?: return .ready
+        case .string("LOGGED_MODEL_UPLOAD_FAILED")?, .number(3)?: return .failed
+        case nil, .null?: throw FlywheelError.invalidArgument("Missing value for required parameter 'status'")
+        default:
+            throw FlywheelError.invalidArgument(
+                "status \(v.map { "\($0)" } ?? "") is not valid: expected LOGGED_MODEL_PENDING, LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED")
+        }
+    }
+
+    static func loggedModel(_ m: LoggedModel) -> JSONValue {
+        var info: [String: JSONValue] = [
+            "model_id": .string(m.id.rawValue), "experiment_id": .string(m.experimentID.rawValue), "name": .string(m.name),
+            "creation_timestamp_ms": .number(Double(m.createdAt.millisecondsSince1970)),
+            "last_updated_timestamp_ms": .number(Double(m.updatedAt.millisecondsSince1970)),
+            "artifact_uri": .string(loggedModelRoot(m)), "status": .string(loggedModelStatus(m.status)),
+            "tags": tags(m.tags),
+        ]
+        if !m.modelType.isEmpty { info["model_type"] = .string(m.modelType) }
+        if let r = m.sourceRunID { info["source_run_id"] = .string(r.rawValue) }
+        if !m.statusMessage.isEmpty { info["status_message"] = .string(m.statusMessage) }
+        let metrics: [JSONValue] = m.metrics.map { lm in
+            guard case .object(var o) = metric(lm.metric) else { return metric(lm.metric) }
+            o["model_id"] = .string(m.id.rawValue)
+            if let r = lm.runID { o["run_id"] = .string(r.rawValue) }
+            if let n = lm.datasetName { o["dataset_name"] = .string(n) }
+            if let d = lm.datasetDigest { o["dataset_digest"] = .string(d) }
+            return .object(o)
+        }
+        return .object([
+            "info": .object(info),
+            "data": .object(["params": tags(m.params), "metrics": .array(metrics)]),
+        ])
+    }
+
+    /// Where the client uploads a logged model's files: the proxy's `EXP/models/ID/artifacts`.
+    static func loggedModelRoot(_ m: LoggedModel) -> String { "mlflow-artifacts:/\(m.experimentID.rawValue)/models/\(m.id.rawValue)/artifacts" }
+
+    /// GET parameters as a body (`max_results=10&view_type=ALL`); the parameters named in
+    /// `lists` are repeated keys (`stages=A&stages=B`) and become lists.
+    static func queryObject(_ request: Request, lists: Set<String> = []) -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        for (k, v) in formPairs(request) {
+            if lists.contains(k) {
+                if case .array(let a)? = out[k] { out[k] = .array(a + [.string(v)]) } else { out[k] = .array([.string(v)]) }
+            } else {
+                out[k] = .string(v)
+            }
+        }
+        return .object(out)
+    }
+
+    /// The query's pairs in order, decoded as a form.
+    static func formPairs(_ request: Request) -> [(String, String)] {
+        (request.uri.query ?? "").split(separator: "&").compactMap { pair in
+            let kv = pair.split(separator: "=", maxSplits: 1).map { part in
+                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
+            }
+            guard let k = kv.first, !k.isEmpty else { return nil }
+            return (k, kv.count > 1 ? kv[1] : "")
+        }
+    }
+
+    /// One page of `all`, which is sorted by `key`, after the key a `page_token` carries: rows
+    /// added meanwhile neither shift the next page nor repeat one already seen.
+    static func keysetPage<T>(_ all: [T], _ b: JSONValue, key: (T) -> String, defaultLimit: Int) throws -> (items: [T], next: String?) {
+        let limit = try int(b, "max_results") ?? defaultLimit
+        guard limit >= 1 else { throw FlywheelError.invalidArgument("max_results must be at least 1") }
+        var rows = all
+        if case .string(let token)? = b["page_token"], !token.isEmpty {
+            guard token.hasPrefix("k"), let data = Data(base64Encoded: String(token.dropFirst())), let after = String(data: data, encoding: .utf8) else {
+                throw FlywheelError.invalidArgument("page token '\(token)' is not valid: pass the next_page_token a previous search returned")
+            }
+            rows = rows.filter { key($0).utf8.lexicographicallyPrecedes(after.utf8) == false && key($0) != after }
+        }
+        rows.sort { key($0).utf8.lexicographicallyPrecedes(key($1).utf8) }
+        let items = Array(rows.prefix(limit))
+        guard rows.count > limit, let last = items.last else { return (items, nil) }
+        return (items, "k" + Data(key(last).utf8).base64EncodedString())
+    }
+
+    /// order_by clauses other than `allowed` fields (each optionally ASC/DESC) are refused by name.
+    static func rejectOrderBy(_ b: JSONValue, allowed: Set<String>) throws {
+        var clauses: [String] = []
+        switch b["order_by"] {
+        case .string(let s)?: clauses = [s]
+        case .array(let a)?: clauses = a.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        default: break
+        }
+        for c in clauses {
+            let words = c.split(separator: " ").map(String.init)
+            guard let f = words.first, allowed.contains(f.replacingOccurrences(of: "`", with: "")), words.count <= 2,
+                words.count == 1 || ["ASC", "DESC"].contains(words[1].uppercased())
+            else {
+                throw FlywheelError.invalidArgument("order_by '\(c)' is not supported: expected one of \(allowed.sorted().joined(separator: ", ")) [ASC|DESC]")
+            }
+        }
     }
 
     /// The query string decoded as an HTML form is (what Python's `requests` sends): `+` is a
     /// space, then percent escapes. (Hummingbird's own parameters keep `+` as it is.)
     static func formQuery(_ request: Request) -> [String: String] {
         var out: [String: String] = [:]
-        for pair in (request.uri.query ?? "").split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map { part in
-                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
-            }
-            guard let k = kv.first, !k.isEmpty else { continue }
-            out[k] = kv.count > 1 ? kv[1] : ""
-        }
+        for (k, v) in formPairs(request) { out[k] = v }
         return out
     }
 
     /// Items matching MLflow's simple filter: a field (`fields`, e.g. `name`) or `tags.KEY`
     /// compared with `=`, `!=`, `LIKE` or `ILIKE` and a quoted string, clauses joined by AND.
     static func filter<T>(_ all: [T], _ filter: String, fields: [String: (T) -> String], tags: @escaping (T) -> Labels) throws -> [T] {
+        let map: (T) -> [String: String] = { item in
+            var out: [String: String] = [:]
+            for (k, v) in tags(item) { out[k] = v }
+            return out
+        }
+        return try self.filter(all, filter, fields: fields, maps: ["tags": map, "tag": map])
+    }
+
+    /// As above, with `PREFIX.KEY` fields looked up in the maps `maps` names (`tags`, `params`).
+    static func filter<T>(_ all: [T], _ filter: String, fields: [String: (T) -> String], maps: [String: (T) -> [String: String]]) throws -> [T] {
         guard filter.count <= 10_000 else { throw FlywheelError.invalidArgument("the filter is over 10,000 characters") }
         let clauses = filter.components(separatedBy: " and ").flatMap { $0.components(separatedBy: " AND ") }
         var tests: [(T) -> Bool] = []
@@ -167,11 +311,14 @@ enum MLflowJSON {
             }
             value = String(value.dropFirst().dropLast())
             let get: (T) -> String?
-            if let f = fields[field] { get = { f($0) } } else if field.hasPrefix("tags.") || field.hasPrefix("tag.") {
+            let prefix = field.firstIndex(of: ".").map { String(field[..<$0]) } ?? ""
+            if let f = fields[field] { get = { f($0) } } else if let map = maps[prefix] {
                 let k = String(field.drop { $0 != "." }.dropFirst()).trimmingCharacters(in: CharacterSet(charactersIn: "`\""))
-                get = { tags($0)[k] }
+                get = { map($0)[k] }
             } else {
-                throw FlywheelError.invalidArgument("filter field '\(field)' is not supported: expected \(fields.keys.sorted().joined(separator: ", ")) or tags.KEY")
+                let prefixes = Set(maps.keys.filter { $0.hasSuffix("s") }).sorted().map { "\($0).KEY" }
+                throw FlywheelError.invalidArgument(
+                    "filter field '\(field)' is not supported: expected \((fields.keys.sorted() + prefixes).joined(separator: ", "))")
             }
             let o = op.trimmingCharacters(in: .whitespaces).uppercased()
             let pattern = value
@@ -191,8 +338,8 @@ enum MLflowJSON {
     }
 
     /// One page of `all` by `max_results` (default 1000) and `page_token` (an offset token).
-    static func page<T>(_ all: [T], _ b: JSONValue) throws -> (items: [T], next: String?) {
-        let limit = try int(b, "max_results") ?? 1000
+    static func page<T>(_ all: [T], _ b: JSONValue, defaultLimit: Int = 1000) throws -> (items: [T], next: String?) {
+        let limit = try int(b, "max_results") ?? defaultLimit
         guard limit >= 1 else { throw FlywheelError.invalidArgument("max_results must be at least 1") }
         let token = b["page_token"].flatMap { if case .string(let s) = $0, !s.isEmpty { s } else { nil } }
         let offset = try RunQuery(pageToken: token).offset()

@@ -87,7 +87,7 @@ public final class DeploymentRuntime: Service, Sendable {
 
     let store: any MetadataStore
     let blobs: any BlobStore
-    let registry: ModelRegistry
+    public let registry: ModelRegistry
     public let logger: Logger
     public let metrics: ServingMetrics?
     public let predictionLog: PredictionLogger?

@@ -54,6 +54,11 @@ struct RunSearchSQL {
             whereParts.append("r.experiment_id IN (\(databaseQuestionMarks(count: ids.count)))")
             whereArgs.append(contentsOf: ids.map { $0 as (any DatabaseValueConvertible)? })
         }
+        switch query.lifecycle {
+        case .active: whereParts.append("r.deleted_at IS NULL")
+        case .deleted: whereParts.append("r.deleted_at IS NOT NULL")
+        case .all: break
+        }
         if let f = query.filter {
             whereParts.append(Self.condition(f, &whereArgs))
         }

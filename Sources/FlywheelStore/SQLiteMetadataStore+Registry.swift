@@ -32,7 +32,8 @@ extension SQLiteMetadataStore {
     static func requireVersion(_ db: Database, _ model: String, _ version: Int) throws -> ModelVersionStatus {
         try requireModel(db, model)
         guard let s = try String.fetchOne(
-            db, sql: "SELECT status FROM model_versions WHERE model_name = ? AND version = ?", arguments: [model, version])
+            db, sql: "SELECT status FROM model_versions WHERE model_name = ? AND version = ? AND deleted_at IS NULL",
+            arguments: [model, version])
         else { throw FlywheelError.notFound("model '\(model)' has no version \(version)") }
         return ModelVersionStatus(rawValue: s) ?? .ready
     }
@@ -83,6 +84,75 @@ extension SQLiteMetadataStore {
         }
     }
 
+    public func renameModel(_ name: String, to newName: String, by who: Attribution, at time: Timestamp) async throws {
+        try RegisteredModel.validate(name: newName)
+        do {
+            try await write { db in
+                try Self.requireModel(db, name)
+                // Versions, aliases and events refer to the model by name: the foreign keys are
+                // checked at commit, once every row has moved.
+                try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+                try db.execute(sql: "UPDATE registered_models SET name = ?, updated_at = ? WHERE name = ?", arguments: [newName, time.millisecondsSince1970, name])
+                for table in ["model_versions", "model_aliases", "registry_events"] {
+                    try db.execute(sql: "UPDATE \(table) SET model_name = ? WHERE model_name = ?", arguments: [newName, name])
+                }
+                let old = "model:\(name)/", new = "model:\(newName)/"
+                for column in ["source", "target"] {
+                    try db.execute(
+                        sql: "UPDATE lineage_edges SET \(column) = ? || substr(\(column), ?) WHERE substr(\(column), 1, ?) = ?",
+                        arguments: [new, old.unicodeScalars.count + 1, old.unicodeScalars.count, old])
+                }
+                try Self.record(db, RegistryEvent(
+                    modelName: newName, kind: .renamed, actor: who.actor, reason: who.reason.isEmpty ? "renamed from \(name)" : who.reason, time: time))
+            }
+        } catch let e as FlywheelError where e.code == .alreadyExists {
+            throw FlywheelError(.alreadyExists, "registered model '\(newName)' already exists", underlying: e.underlying)
+        }
+    }
+
+    public func deleteModel(named name: String) async throws {
+        try await write { db in
+            try Self.requireModel(db, name)
+            let prefix = "model:\(name)/"
+            try db.execute(
+                sql: "DELETE FROM lineage_edges WHERE substr(source, 1, ?) = ? OR substr(target, 1, ?) = ?",
+                arguments: [prefix.unicodeScalars.count, prefix, prefix.unicodeScalars.count, prefix])
+            for table in ["model_aliases", "model_versions", "registry_events"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE model_name = ?", arguments: [name])
+            }
+            try db.execute(sql: "DELETE FROM registered_models WHERE name = ?", arguments: [name])
+        }
+    }
+
+    public func updateModelVersion(_ v: ModelVersion) async throws {
+        let labels = try JSONCoding.encode(v.labels)
+        try await write { db in
+            _ = try Self.requireVersion(db, v.modelName, v.version)
+            try db.execute(
+                sql: "UPDATE model_versions SET description = ?, labels = ?, updated_at = ? WHERE model_name = ? AND version = ?",
+                arguments: [v.description, labels, v.updatedAt.millisecondsSince1970, v.modelName, v.version])
+        }
+    }
+
+    public func deleteModelVersion(model: String, version: Int, by who: Attribution, at time: Timestamp) async throws {
+        try await write { db in
+            _ = try Self.requireVersion(db, model, version)
+            for alias in try String.fetchAll(
+                db, sql: "SELECT alias FROM model_aliases WHERE model_name = ? AND version = ? ORDER BY alias", arguments: [model, version])
+            {
+                try db.execute(sql: "DELETE FROM model_aliases WHERE model_name = ? AND alias = ?", arguments: [model, alias])
+                try Self.record(db, RegistryEvent(
+                    modelName: model, kind: .aliasDeleted, alias: alias, previousVersion: version, actor: who.actor,
+                    reason: "its version was deleted", time: time))
+            }
+            try db.execute(
+                sql: "UPDATE model_versions SET deleted_at = ?, updated_at = ? WHERE model_name = ? AND version = ?",
+                arguments: [time.millisecondsSince1970, time.millisecondsSince1970, model, version])
+            try Self.record(db, RegistryEvent(
+                modelName: model, kind: .versionDeleted, version: version, actor: who.actor, reason: who.reason, time: time))
+        }
+    }
+
     public func createModelVersion(_ new: NewModelVersion, by who: Attribution, at time: Timestamp) async throws -> ModelVersion {
         let labels = try JSONCoding.encode(new.labels)
         let signature = try new.signature.map { try JSONCoding.encode($0) }
@@ -113,7 +183,8 @@ extension SQLiteMetadataStore {
     public func modelVersion(model: String, version: Int) async throws -> ModelVersion? {
         try await read { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM model_versions WHERE model_name = ? AND version = ?", arguments: [model, version]
+                db, sql: "SELECT * FROM model_versions WHERE model_name = ? AND version = ? AND deleted_at IS NULL",
+                arguments: [model, version]
             ).map(Self.version)
         }
     }
@@ -122,7 +193,7 @@ extension SQLiteMetadataStore {
         try await read { db in
             try Self.requireModel(db, model)
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM model_versions WHERE model_name = ? ORDER BY version", arguments: [model]
+                db, sql: "SELECT * FROM model_versions WHERE model_name = ? AND deleted_at IS NULL ORDER BY version", arguments: [model]
             ).map(Self.version)
         }
     }

@@ -153,12 +153,12 @@ public final class SQLiteMetadataStore: MetadataStore {
             do {
                 try db.execute(
                     sql: """
-                        INSERT INTO runs (id, experiment_id, name, status, start_time, end_time, parent_id, labels, environment)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO runs (id, experiment_id, name, status, start_time, end_time, parent_id, labels, environment, deleted_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         run.id.rawValue, exp, run.name, run.status.rawValue, run.startTime.millisecondsSince1970,
-                        run.endTime?.millisecondsSince1970, run.parentID?.rawValue, labels, env,
+                        run.endTime?.millisecondsSince1970, run.parentID?.rawValue, labels, env, run.deletedAt?.millisecondsSince1970,
                     ])
             } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw FlywheelError(.alreadyExists, "run \(run.id) already exists", underlying: e)
@@ -169,13 +169,15 @@ public final class SQLiteMetadataStore: MetadataStore {
     static func run(_ row: Row) throws -> Run {
         let end: Int64? = row["end_time"]
         let parent: String? = row["parent_id"]
+        let deleted: Int64? = row["deleted_at"]
         return Run(
             id: RunID(row["id"] as String), experimentID: ExperimentID(String(row["experiment_id"] as Int64)),
             name: row["name"], status: RunStatus(rawValue: row["status"]) ?? .failed,
             startTime: Timestamp(millisecondsSince1970: row["start_time"]),
             endTime: end.map { Timestamp(millisecondsSince1970: $0) }, parentID: parent.map(RunID.init(rawValue:)),
             labels: try JSONCoding.decode(Labels.self, row["labels"]),
-            environment: try JSONCoding.decode(RunEnvironment.self, row["environment"]))
+            environment: try JSONCoding.decode(RunEnvironment.self, row["environment"]),
+            deletedAt: deleted.map { Timestamp(millisecondsSince1970: $0) })
     }
 
     public func run(id: RunID) async throws -> Run? {

@@ -279,6 +279,64 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v5: run deletion and inputs/outputs, logged models, version deletion, renames") { db in
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN deleted_at INTEGER;
+                -- What a run read (datasets, logged models) and the logged models it produced; key is
+                -- NAME@DIGEST for a dataset and the model ID for a model; body is the JSON record.
+                CREATE TABLE run_io (
+                    seq INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+                    kind TEXT NOT NULL CHECK (kind IN ('dataset', 'model')),
+                    key TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    UNIQUE (run_id, direction, kind, key)
+                );
+                -- A logged model is read and written whole (body: its JSON record, params, tags and
+                -- metrics with it); the columns beside it are what lookups and searches use.
+                CREATE TABLE logged_models (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+                    name TEXT NOT NULL,
+                    source_run_id TEXT REFERENCES runs(id),
+                    created_at INTEGER NOT NULL,
+                    deleted_at INTEGER,
+                    body TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX logged_models_by_experiment ON logged_models(experiment_id, created_at);
+                CREATE INDEX logged_models_by_run ON logged_models(source_run_id) WHERE source_run_id IS NOT NULL;
+                CREATE TABLE model_artifacts (
+                    model_id TEXT NOT NULL REFERENCES logged_models(id),
+                    path TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (model_id, path)
+                ) WITHOUT ROWID;
+                -- A deleted version is hidden but keeps its number, so numbers are never reused.
+                ALTER TABLE model_versions ADD COLUMN deleted_at INTEGER;
+                -- Registry events gain two kinds: SQLite cannot alter a CHECK, so the table is rebuilt.
+                CREATE TABLE registry_events_v5 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model_name TEXT NOT NULL REFERENCES registered_models(name),
+                    kind TEXT NOT NULL CHECK (kind IN ('version_created', 'alias_set', 'alias_deleted', 'status_changed',
+                        'version_deleted', 'renamed')),
+                    alias TEXT,
+                    version INTEGER,
+                    previous_version INTEGER,
+                    status TEXT,
+                    previous_status TEXT,
+                    actor TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    time INTEGER NOT NULL
+                );
+                INSERT INTO registry_events_v5 SELECT * FROM registry_events;
+                DROP TABLE registry_events;
+                ALTER TABLE registry_events_v5 RENAME TO registry_events;
+                CREATE INDEX registry_events_by_model ON registry_events(model_name, id);
+                """)
+        }
         return m
     }
 }

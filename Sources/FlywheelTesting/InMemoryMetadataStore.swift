@@ -27,6 +27,10 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var checks: [MonitorCheck] = []
     private var alertList: [Alert] = []
     private var actions: [AlertActionRecord] = []
+    private var deletedVersions: [String: Set<Int>] = [:]
+    private var io: [RunID: RunIO] = [:]
+    private var loggedModelTable: [LoggedModelID: LoggedModel] = [:]
+    private var modelFiles: [LoggedModelID: [String: ModelArtifactRecord]] = [:]
 
     public init() {}
 
@@ -129,6 +133,87 @@ public actor InMemoryMetadataStore: MetadataStore {
         try query.apply(to: runs.values.map { RunDetail(run: $0, data: data($0.id)) })
     }
 
+    public func setRunDeleted(id: RunID, at time: Timestamp?) throws {
+        var r = try requireRun(id)
+        r.deletedAt = time
+        runs[id] = r
+    }
+
+    public func logRunInputs(runID: RunID, datasets: [DatasetInput], models: [LoggedModelID]) throws {
+        _ = try requireRun(runID)
+        for m in models { _ = try requireLoggedModel(m) }
+        var cur = io[runID] ?? RunIO()
+        for d in datasets {
+            if let i = cur.datasetInputs.firstIndex(where: { $0.name == d.name && $0.digest == d.digest }) {
+                cur.datasetInputs[i] = d
+            } else {
+                cur.datasetInputs.append(d)
+            }
+        }
+        for m in models where !cur.modelInputs.contains(m) { cur.modelInputs.append(m) }
+        io[runID] = cur
+    }
+
+    public func logRunOutputs(runID: RunID, models: [ModelOutput]) throws {
+        _ = try requireRun(runID)
+        for m in models { _ = try requireLoggedModel(m.modelID) }
+        var cur = io[runID] ?? RunIO()
+        for m in models where !cur.modelOutputs.contains(where: { $0.modelID == m.modelID }) { cur.modelOutputs.append(m) }
+        io[runID] = cur
+    }
+
+    public func runIO(id: RunID) throws -> RunIO {
+        _ = try requireRun(id)
+        return io[id] ?? RunIO()
+    }
+
+    // MARK: Logged models
+
+    private func requireLoggedModel(_ id: LoggedModelID) throws -> LoggedModel {
+        guard let m = loggedModelTable[id] else { throw FlywheelError.notFound("logged model \(id) not found") }
+        return m
+    }
+
+    public func createLoggedModel(_ model: LoggedModel) throws {
+        try LoggedModel.validate(name: model.name)
+        guard experiment(id: model.experimentID) != nil else { throw FlywheelError.notFound("experiment \(model.experimentID) not found") }
+        if let r = model.sourceRunID { _ = try requireRun(r) }
+        guard loggedModelTable[model.id] == nil else { throw FlywheelError.alreadyExists("logged model \(model.id) already exists") }
+        loggedModelTable[model.id] = model
+    }
+
+    public func loggedModel(id: LoggedModelID) -> LoggedModel? { loggedModelTable[id] }
+
+    public func updateLoggedModel(id: LoggedModelID, _ change: @escaping @Sendable (inout LoggedModel) throws -> Void) throws -> LoggedModel {
+        var m = try requireLoggedModel(id)
+        try change(&m)
+        guard m.id == id else { throw FlywheelError.invalidArgument("a logged model's ID cannot change") }
+        try LoggedModel.validate(name: m.name)
+        loggedModelTable[id] = m
+        return m
+    }
+
+    public func loggedModels(experimentIDs: [ExperimentID]) -> [LoggedModel] {
+        let ids = Set(experimentIDs)
+        return loggedModelTable.values.filter { $0.deletedAt == nil && (ids.isEmpty || ids.contains($0.experimentID)) }
+            .sorted { ($0.createdAt.millisecondsSince1970, $1.id.rawValue) > ($1.createdAt.millisecondsSince1970, $0.id.rawValue) }
+    }
+
+    public func recordModelArtifacts(_ list: [ModelArtifactRecord]) throws {
+        for a in list {
+            _ = try requireLoggedModel(a.modelID)
+            try ArtifactRecord.validate(path: a.path)
+        }
+        for a in list { modelFiles[a.modelID, default: [:]][a.path] = a }
+    }
+
+    public func modelArtifacts(modelID: LoggedModelID, prefix: String?) throws -> [ModelArtifactRecord] {
+        _ = try requireLoggedModel(modelID)
+        return (modelFiles[modelID] ?? [:]).values
+            .filter { a in prefix.map { a.path == $0 || a.path.hasPrefix($0 + "/") } ?? true }
+            .sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
     // MARK: Artifacts
 
     public func recordArtifacts(_ list: [ArtifactRecord]) throws {
@@ -184,17 +269,19 @@ public actor InMemoryMetadataStore: MetadataStore {
     }
 
     public func modelVersion(model: String, version: Int) -> ModelVersion? {
-        versions[model]?.first { $0.version == version }
+        guard deletedVersions[model]?.contains(version) != true else { return nil }
+        return versions[model]?.first { $0.version == version }
     }
 
     public func modelVersions(model: String) throws -> [ModelVersion] {
         try requireModel(model)
-        return versions[model] ?? []
+        let deleted = deletedVersions[model] ?? []
+        return (versions[model] ?? []).filter { !deleted.contains($0.version) }
     }
 
     private func requireVersion(_ model: String, _ version: Int) throws -> Int {
         try requireModel(model)
-        guard let i = versions[model]?.firstIndex(where: { $0.version == version }) else {
+        guard deletedVersions[model]?.contains(version) != true, let i = versions[model]?.firstIndex(where: { $0.version == version }) else {
             throw FlywheelError.notFound("model '\(model)' has no version \(version)")
         }
         return i
@@ -236,6 +323,68 @@ public actor InMemoryMetadataStore: MetadataStore {
     public func aliases(model: String) throws -> [String: Int] {
         try requireModel(model)
         return aliasTable[model] ?? [:]
+    }
+
+    public func renameModel(_ name: String, to newName: String, by who: Attribution, at time: Timestamp) throws {
+        try RegisteredModel.validate(name: newName)
+        guard var m = models[name] else { throw FlywheelError.notFound("registered model '\(name)' not found") }
+        guard models[newName] == nil else { throw FlywheelError.alreadyExists("registered model '\(newName)' already exists") }
+        models[name] = nil
+        m.name = newName
+        m.updatedAt = time
+        models[newName] = m
+        versions[newName] = versions.removeValue(forKey: name)?.map { v in
+            var v = v
+            v.modelName = newName
+            return v
+        }
+        aliasTable[newName] = aliasTable.removeValue(forKey: name)
+        deletedVersions[newName] = deletedVersions.removeValue(forKey: name)
+        events[newName] = events.removeValue(forKey: name)?.map { e in
+            var e = e
+            e.modelName = newName
+            return e
+        }
+        events[newName, default: []].append(
+            RegistryEvent(modelName: newName, kind: .renamed, actor: who.actor, reason: who.reason.isEmpty ? "renamed from \(name)" : who.reason, time: time))
+        let old = "\(name)/"
+        func moved(_ r: ResourceRef) -> ResourceRef {
+            guard r.kind == .modelVersion, r.id.hasPrefix(old) else { return r }
+            return ResourceRef(kind: .modelVersion, id: newName + "/" + r.id.dropFirst(old.count))
+        }
+        edges = edges.map { LineageEdge(source: moved($0.source), target: moved($0.target), relation: $0.relation, createdAt: $0.createdAt) }
+    }
+
+    public func deleteModel(named name: String) throws {
+        try requireModel(name)
+        models[name] = nil
+        versions[name] = nil
+        aliasTable[name] = nil
+        deletedVersions[name] = nil
+        events[name] = nil
+        let prefix = "\(name)/"
+        edges.removeAll { e in [e.source, e.target].contains { $0.kind == .modelVersion && $0.id.hasPrefix(prefix) } }
+    }
+
+    public func updateModelVersion(_ v: ModelVersion) throws {
+        let i = try requireVersion(v.modelName, v.version)
+        // invariant: requireVersion found index i in versions[model]
+        versions[v.modelName]![i].description = v.description
+        versions[v.modelName]![i].labels = v.labels
+        versions[v.modelName]![i].updatedAt = v.updatedAt
+    }
+
+    public func deleteModelVersion(model: String, version: Int, by who: Attribution, at time: Timestamp) throws {
+        _ = try requireVersion(model, version)
+        for (alias, v) in (aliasTable[model] ?? [:]).sorted(by: { $0.key < $1.key }) where v == version {
+            aliasTable[model]?[alias] = nil
+            events[model, default: []].append(
+                RegistryEvent(modelName: model, kind: .aliasDeleted, alias: alias, previousVersion: version, actor: who.actor,
+                              reason: "its version was deleted", time: time))
+        }
+        deletedVersions[model, default: []].insert(version)
+        events[model, default: []].append(
+            RegistryEvent(modelName: model, kind: .versionDeleted, version: version, actor: who.actor, reason: who.reason, time: time))
     }
 
     public func registryEvents(model: String) throws -> [RegistryEvent] {
