@@ -429,6 +429,12 @@ with check("reg_versions"):
         "download_uri_is_model_artifacts": client.get_model_version_download_uri(name, "1")
         == client.get_logged_model(mid).artifact_location,
     }
+    client.delete_registered_model_alias(name, "prod")
+    out["reg_versions"]["alias_deleted"] = {
+        "aliases": client.get_registered_model(name).aliases,
+        "get": code(lambda: client.get_model_version_by_alias(name, "prod")),
+        "delete_again": code(lambda: client.delete_registered_model_alias(name, "prod")),
+    }
 
 with check("reg_stages"):
     name = "dropin-stages"

@@ -24,7 +24,8 @@ public protocol MetadataStore: LoggedModelStore {
     func run(id: RunID) async throws -> Run?
     /// Sets status and end time (and name, when given).
     func updateRun(id: RunID, status: RunStatus, endTime: Timestamp?, name: String?) async throws
-    /// Params, metrics and tags in one transaction; see the write-once rule above.
+    /// Params, metrics and tags in one transaction; see the write-once rule above. A deleted run
+    /// refuses them (``TrackingRules/deletedRun(_:)``).
     func logBatch(runID: RunID, params: [Param], metrics: [Metric], tags: [Tag]) async throws
     func deleteTag(runID: RunID, key: String) async throws
     func runData(id: RunID) async throws -> RunData

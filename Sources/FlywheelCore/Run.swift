@@ -200,6 +200,11 @@ public struct ArtifactRecord: Hashable, Codable, Sendable {
 
 /// Rules every backend applies the same way.
 public enum TrackingRules {
+    /// The error for writing to a deleted run (worded as MLflow's server words it).
+    public static func deletedRun(_ id: RunID) -> FlywheelError {
+        .invalidArgument("The run \(id) must be in the 'active' state. Current state is deleted.")
+    }
+
     /// The error for rewriting a write-once param.
     public static func paramConflict(key: String, old: String, new: String) -> FlywheelError {
         .conflict("param '\(key)' was already logged as '\(old)' and cannot be changed to '\(new)': params are write-once")

@@ -93,7 +93,6 @@ struct MLflowController<Context: RequestContext> {
             api.post("runs/log-metric") { request, _ in
                 let b = try await body(request)
                 let id = try MLflowJSON.runID(b)
-                try await loggable(id)
                 let metric = try MLflowJSON.metric(b)
                 try await tracking.logBatch(id, metrics: [metric])
                 if b["model_id"] != nil { try await linkMetrics([(metric, b)], run: id) }
@@ -102,14 +101,12 @@ struct MLflowController<Context: RequestContext> {
             api.post("runs/log-parameter") { request, _ in
                 let b = try await body(request)
                 let id = try MLflowJSON.runID(b)
-                try await loggable(id)
                 try await tracking.logBatch(id, params: [Param(key: try MLflowJSON.string(b, "key"), value: try MLflowJSON.string(b, "value"))])
                 return MLflowJSON.empty()
             }
             api.post("runs/set-tag") { request, _ in
                 let b = try await body(request)
                 let id = try MLflowJSON.runID(b)
-                try await loggable(id)
                 try await setTags(id, [Tag(key: try MLflowJSON.string(b, "key"), value: try MLflowJSON.string(b, "value"))])
                 return MLflowJSON.empty()
             }
@@ -123,7 +120,6 @@ struct MLflowController<Context: RequestContext> {
             api.post("runs/log-batch") { request, _ in
                 let b = try await body(request)
                 let id = try MLflowJSON.runID(b)
-                try await loggable(id)
                 let metricBodies = try MLflowJSON.list(b, "metrics")
                 let metrics = try metricBodies.map(MLflowJSON.metric)
                 let params = try MLflowJSON.list(b, "params").map { Param(key: try MLflowJSON.string($0, "key"), value: try MLflowJSON.string($0, "value")) }
@@ -131,8 +127,8 @@ struct MLflowController<Context: RequestContext> {
                 guard metrics.count <= 1000, params.count <= 100, tags.count <= 100 else {
                     throw FlywheelError.invalidArgument("a batch holds at most 1000 metrics, 100 params and 100 tags")
                 }
-                try await tracking.logBatch(id, metrics: metrics, params: params, tags: [])
-                if !tags.isEmpty { try await setTags(id, tags) }
+                try await tracking.logBatch(id, metrics: metrics, params: params, tags: tags)
+                try await syncName(id, tags)
                 if metricBodies.contains(where: { $0["model_id"] != nil }) { try await linkMetrics(Array(zip(metrics, metricBodies)), run: id) }
                 return MLflowJSON.empty()
             }
@@ -211,10 +207,8 @@ struct MLflowController<Context: RequestContext> {
 
     /// MLflow logs to any run that exists (finished ones too); a deleted run refuses, as MLflow's does.
     func loggable(_ id: RunID) async throws {
-        let run = try await detail(id).run
-        guard run.deletedAt == nil else {
-            throw FlywheelError.invalidArgument("The run \(id) must be in the 'active' state. Current state is deleted.")
-        }
+        guard let run = try await store.run(id: id) else { throw FlywheelError.notFound("Run '\(id)' not found") }
+        guard run.deletedAt == nil else { throw TrackingRules.deletedRun(id) }
     }
 
     /// `log_inputs`: datasets (with their digest, source and tags such as the context) and logged
@@ -244,7 +238,11 @@ struct MLflowController<Context: RequestContext> {
     func setTags(_ id: RunID, _ tags: [Tag]) async throws {
         for t in tags { try TrackingRules.validate(key: t.key, kind: "tag") }
         try await store.logBatch(runID: id, params: [], metrics: [], tags: tags)
-        // The run's name is a tag in MLflow; keep Flywheel's name in step.
+        try await syncName(id, tags)
+    }
+
+    /// The run's name is a tag in MLflow; keep Flywheel's name in step.
+    func syncName(_ id: RunID, _ tags: [Tag]) async throws {
         if let name = tags.last(where: { $0.key == "mlflow.runName" })?.value, !name.isEmpty {
             let run = try await detail(id).run
             try await store.updateRun(id: id, status: run.status, endTime: run.endTime, name: name)

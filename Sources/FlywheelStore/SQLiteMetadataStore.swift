@@ -211,7 +211,11 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func logBatch(runID: RunID, params: [Param], metrics: [Metric], tags: [Tag]) async throws {
         try await write { db in
-            let pk = try Self.runKey(db, runID)
+            guard let row = try Row.fetchOne(db, sql: "SELECT pk, deleted_at FROM runs WHERE id = ?", arguments: [runID.rawValue]) else {
+                throw FlywheelError.notFound("run \(runID) not found")
+            }
+            guard row["deleted_at"] as Int64? == nil else { throw TrackingRules.deletedRun(runID) }
+            let pk: Int64 = row["pk"]
             let run = runID.rawValue
             if !params.isEmpty {
                 let lookup = try db.cachedStatement(sql: "SELECT value FROM params WHERE run_id = ? AND key = ?")

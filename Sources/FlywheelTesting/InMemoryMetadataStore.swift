@@ -92,7 +92,7 @@ public actor InMemoryMetadataStore: MetadataStore {
     }
 
     public func logBatch(runID: RunID, params newParams: [Param], metrics newMetrics: [Metric], tags newTags: [Tag]) throws {
-        _ = try requireRun(runID)
+        guard try requireRun(runID).deletedAt == nil else { throw TrackingRules.deletedRun(runID) }
         var p = params[runID] ?? [:]
         for param in newParams {
             if let old = p[param.key], old != param.value {
