@@ -57,6 +57,15 @@ struct MLflowController<Context: RequestContext> {
                 return MLflowJSON.empty()
             }
 
+            api.post("experiments/delete-experiment-tag") { request, _ in
+                let b = try await body(request)
+                var e = try await experiment(id: try MLflowJSON.string(b, "experiment_id"))
+                e.labels[try MLflowJSON.string(b, "key")] = nil
+                e.updatedAt = SystemWallClock().now()
+                try await store.updateExperiment(e)
+                return MLflowJSON.empty()
+            }
+
             api.post("runs/create") { request, _ in try await createRun(try await body(request)) }
             api.get("runs/get") { request, _ in
                 let id = try MLflowJSON.runID(query(request, "run_id", alternative: "run_uuid"))
@@ -131,6 +140,46 @@ struct MLflowController<Context: RequestContext> {
                 try await syncName(id, tags)
                 if metricBodies.contains(where: { $0["model_id"] != nil }) { try await linkMetrics(Array(zip(metrics, metricBodies)), run: id) }
                 return MLflowJSON.empty()
+            }
+            api.post("runs/log-model") { request, _ in
+                // MLflow 2's record of a logged model: kept, as MLflow keeps it, in the run's
+                // `mlflow.log-model.history` tag (a JSON list).
+                let b = try await body(request)
+                let id = try MLflowJSON.runID(b)
+                let model = try JSONValue(parsing: Data(try MLflowJSON.string(b, "model_json").utf8))
+                let history = try await store.runData(id: id).tags["mlflow.log-model.history"]
+                var list: [JSONValue] = []
+                if let history, case .array(let a)? = try? JSONValue(parsing: Data(history.utf8)) { list = a }
+                list.append(model)
+                var w = JSONWriter()
+                w.value(.array(list))
+                try await setTags(id, [Tag(key: "mlflow.log-model.history", value: String(decoding: w.bytes, as: UTF8.self))])
+                return MLflowJSON.empty()
+            }
+            api.get("metrics/get-history-bulk-interval") { request, _ in
+                let q = MLflowJSON.queryObject(request, lists: ["run_ids"])
+                let key = try MLflowJSON.string(q, "metric_key")
+                let ids = try MLflowJSON.list(q, "run_ids").map { v -> RunID in
+                    guard case .string(let s) = v else { throw FlywheelError.invalidArgument("run_ids must be strings") }
+                    return try MLflowJSON.runID(s)
+                }
+                guard !ids.isEmpty, ids.count <= 100 else { throw FlywheelError.invalidArgument("run_ids must name 1 to 100 runs") }
+                let start = try MLflowJSON.int(q, "start_step").map(Int64.init), end = try MLflowJSON.int(q, "end_step").map(Int64.init)
+                let limit = try MLflowJSON.int(q, "max_results") ?? 25_000
+                var out: [JSONValue] = []
+                for id in ids {
+                    // Evenly spaced steps within the range, as MLflow samples them, first and last kept.
+                    let all = try await store.metricHistory(runID: id, key: key).filter { m in
+                        (start.map { m.step >= $0 } ?? true) && (end.map { m.step <= $0 } ?? true)
+                    }
+                    let picked = all.count <= limit ? all : (0..<limit).map { all[$0 * (all.count - 1) / max(limit - 1, 1)] }
+                    for m in picked {
+                        guard case .object(var o) = MLflowJSON.metric(m) else { continue }
+                        o["run_id"] = .string(id.rawValue)
+                        out.append(.object(o))
+                    }
+                }
+                return try MLflowJSON.response(["metrics": .array(out)])
             }
             api.post("runs/search") { request, _ in try await searchRuns(try await body(request)) }
             api.get("metrics/get-history") { request, _ in
