@@ -16,6 +16,9 @@ public struct FlywheelError: Error, Sendable, CustomStringConvertible {
         public static let alreadyExists = Code("already_exists")
         /// The caller's input is malformed or out of range.
         public static let invalidArgument = Code("invalid_argument")
+        /// The request cannot be read at all (a body that is not JSON); a 400 like invalidArgument,
+        /// told apart for protocols that tell it apart (MLflow's `BAD_REQUEST`).
+        public static let malformed = Code("malformed")
         /// The request is well formed but contradicts recorded state (a param rewritten).
         public static let conflict = Code("conflict")
         /// The system is not in a state that allows the operation.

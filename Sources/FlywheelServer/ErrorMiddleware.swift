@@ -49,6 +49,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let (status, name): (HTTPResponse.Status, String) = switch code {
         case .notFound: (.notFound, "RESOURCE_DOES_NOT_EXIST")
         case .alreadyExists: (.badRequest, "RESOURCE_ALREADY_EXISTS")
+        case .malformed: (.badRequest, "BAD_REQUEST")
         case .invalidArgument, .unsupported, .conflict, .failedPrecondition: (.badRequest, "INVALID_PARAMETER_VALUE")
         case .payloadTooLarge: (.contentTooLarge, "INVALID_PARAMETER_VALUE")
         case .unsupportedMediaType: (.unsupportedMediaType, "INVALID_PARAMETER_VALUE")
@@ -61,7 +62,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func status(_ code: FlywheelError.Code) -> HTTPResponse.Status {
         switch code {
         case .notFound: .notFound
-        case .invalidArgument, .unsupported: .badRequest
+        case .invalidArgument, .unsupported, .malformed: .badRequest
         case .alreadyExists, .conflict, .failedPrecondition: .conflict
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType

@@ -145,10 +145,22 @@ extension MLflowController {
     static var compatibleMLflowVersion: String { "3.17.2" }
 
     /// `/health` and `/version`, plain text as MLflow's server answers them (probes and the client
-    /// call them).
+    /// call them), and `server-info`.
     func addPlainRoutes(to router: Router<Context>) {
         router.get("/health") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
+        }
+        // What the client asks before multipart transfers and workspaces: none of either here,
+        // and no store type it would treat specially.
+        for prefix in ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"] {
+            router.get(RouterPath(prefix + "/server-info")) { _, _ in
+                try MLflowJSON.response([
+                    "store_type": .null, "workspaces_enabled": .bool(false), "trace_archival_enabled": .bool(false),
+                    "multipart_uploads_enabled": .bool(false), "multipart_downloads_enabled": .bool(false),
+                    "presigned_upload_run_id_supported": .bool(false), "presigned_upload_model_id_supported": .bool(false),
+                    "features_enabled": .object(["gateway": .bool(false)]),
+                ])
+            }
         }
         router.get("/version") { _, _ in
             Response(

@@ -82,6 +82,8 @@ extension MLflowController {
             // The client sends name and alias as a JSON body; other clients as query parameters.
             let f = try await fields(request, "name", "alias")
             let name = f[0], alias = f[1]
+            // Deleting an alias that is not set succeeds, as on MLflow's server; the model must exist.
+            guard try await store.aliases(model: try await registry.model(name).name)[alias] != nil else { return MLflowJSON.empty() }
             _ = try await registry.deleteAlias(alias, model: name, by: Attribution(actor: Self.mlflowActor, reason: "deleted through the MLflow API"))
             return MLflowJSON.empty()
         }
@@ -201,6 +203,19 @@ extension MLflowController {
             edges.append(LineageEdge(source: .loggedModel(logged.id), target: .modelVersion(name, v.version), relation: "registered", createdAt: v.createdAt))
         }
         if !edges.isEmpty { try await store.addLineage(edges) }
+        // The logged model lists the versions made from it (`mlflow.modelVersions`, JSON), as
+        // MLflow's server keeps it.
+        if let logged {
+            let entry: JSONValue = .object(["name": .string(name), "version": .number(Double(v.version))])
+            try await changeLoggedModel(logged.id) { m in
+                var list: [JSONValue] = []
+                if let text = m.tags["mlflow.modelVersions"], case .array(let a)? = try? JSONValue(parsing: Data(text.utf8)) { list = a }
+                guard !list.contains(entry) else { return }
+                var w = JSONWriter()
+                w.value(.array(list + [entry]))
+                m.tags["mlflow.modelVersions"] = String(decoding: w.bytes, as: UTF8.self)
+            }
+        }
         return try MLflowJSON.response(["model_version": try await modelVersion(v)])
     }
 
@@ -285,9 +300,17 @@ extension MLflowController {
         if case .string(let f)? = b["filter"], !f.isEmpty {
             all = try MLflowJSON.filter(all, f, fields: ["name": { $0.name }], tags: { $0.labels })
         }
-        try MLflowJSON.rejectOrderBy(b, allowed: ["name"])
-        // Keyset paging by name: a token stays valid however many models are added meanwhile.
-        let page = try MLflowJSON.keysetPage(all, b, key: { $0.name }, defaultLimit: 100)
+        // Ordered by the requested fields, then name; paged by the last row's sort values, so a
+        // token stays valid however many models are added meanwhile.
+        let order = try MLflowJSON.orderBy(b, fields: ["name", "last_updated_timestamp", "creation_timestamp", "timestamp"], default: ("name", true))
+        func value(_ m: RegisteredModel, _ field: String) -> JSONValue {
+            switch field {
+            case "name": .string(m.name)
+            case "creation_timestamp": .number(Double(m.createdAt.millisecondsSince1970))
+            default: .number(Double(m.updatedAt.millisecondsSince1970))
+            }
+        }
+        let page = try MLflowJSON.keysetPage(all, b, order: order + [("name", true)], value: value, defaultLimit: 100)
         var out: [String: JSONValue] = ["registered_models": .array(try await page.items.asyncMap(registeredModel))]
         if let next = page.next { out["next_page_token"] = .string(next) }
         return try MLflowJSON.response(out)
@@ -309,10 +332,18 @@ extension MLflowController {
                 ],
                 tags: { $0.labels })
         }
-        try MLflowJSON.rejectOrderBy(b, allowed: ["name", "version_number"])
-        // Keyset by (name, version descending): the key sorts as the order does.
+        let order = try MLflowJSON.orderBy(
+            b, fields: ["name", "version_number", "creation_timestamp", "last_updated_timestamp"], default: ("name", true))
+        func value(_ v: ModelVersion, _ field: String) -> JSONValue {
+            switch field {
+            case "name": .string(v.modelName)
+            case "version_number": .number(Double(v.version))
+            case "creation_timestamp": .number(Double(v.createdAt.millisecondsSince1970))
+            default: .number(Double(v.updatedAt.millisecondsSince1970))
+            }
+        }
         let page = try MLflowJSON.keysetPage(
-            all, b, key: { $0.modelName + "\u{0}" + String(format: "%020d", Int.max - $0.version) }, defaultLimit: 10_000)
+            all, b, order: order + [("name", true), ("version_number", false)], value: value, defaultLimit: 10_000)
         var out: [String: JSONValue] = ["model_versions": .array(page.items.map { modelVersion($0, aliases: aliases[$0.modelName] ?? [:]) })]
         if let next = page.next { out["next_page_token"] = .string(next) }
         return try MLflowJSON.response(out)

@@ -369,7 +369,10 @@ struct MLflowController<Context: RequestContext> {
         var request = request
         let data = try await JSONBody.json(&request, limit: maxBodyBytes)
         if data.isEmpty { return .object([:]) }
-        let value = try JSONValue(parsing: data)
+        let value: JSONValue
+        do { value = try JSONValue(parsing: data) } catch let e as FlywheelError {
+            throw FlywheelError(.malformed, "the body is not valid JSON: \(e.message)")
+        }
         guard case .object = value else { throw FlywheelError.invalidArgument("the body must be a JSON object") }
         return value
     }

@@ -237,40 +237,60 @@ enum MLflowJSON {
         }
     }
 
-    /// One page of `all`, which is sorted by `key`, after the key a `page_token` carries: rows
-    /// added meanwhile neither shift the next page nor repeat one already seen.
-    static func keysetPage<T>(_ all: [T], _ b: JSONValue, key: (T) -> String, defaultLimit: Int) throws -> (items: [T], next: String?) {
-        let limit = try int(b, "max_results") ?? defaultLimit
-        guard limit >= 1 else { throw FlywheelError.invalidArgument("max_results must be at least 1") }
-        var rows = all
-        if case .string(let token)? = b["page_token"], !token.isEmpty {
-            guard token.hasPrefix("k"), let data = Data(base64Encoded: String(token.dropFirst())), let after = String(data: data, encoding: .utf8) else {
-                throw FlywheelError.invalidArgument("page token '\(token)' is not valid: pass the next_page_token a previous search returned")
-            }
-            rows = rows.filter { key($0).utf8.lexicographicallyPrecedes(after.utf8) == false && key($0) != after }
-        }
-        rows.sort { key($0).utf8.lexicographicallyPrecedes(key($1).utf8) }
-        let items = Array(rows.prefix(limit))
-        guard rows.count > limit, let last = items.last else { return (items, nil) }
-        return (items, "k" + Data(key(last).utf8).base64EncodedString())
-    }
-
-    /// order_by clauses other than `allowed` fields (each optionally ASC/DESC) are refused by name.
-    static func rejectOrderBy(_ b: JSONValue, allowed: Set<String>) throws {
+    /// MLflow's `order_by` clauses (`name`, `last_updated_timestamp DESC`) over `fields`; `default`
+    /// when none is given. Another field is refused by name.
+    static func orderBy(_ b: JSONValue, fields: Set<String>, default first: (String, Bool)) throws -> [(String, Bool)] {
         var clauses: [String] = []
         switch b["order_by"] {
         case .string(let s)?: clauses = [s]
         case .array(let a)?: clauses = a.compactMap { if case .string(let s) = $0 { s } else { nil } }
         default: break
         }
-        for c in clauses {
+        let order = try clauses.map { c -> (String, Bool) in
             let words = c.split(separator: " ").map(String.init)
-            guard let f = words.first, allowed.contains(f.replacingOccurrences(of: "`", with: "")), words.count <= 2,
-                words.count == 1 || ["ASC", "DESC"].contains(words[1].uppercased())
-            else {
-                throw FlywheelError.invalidArgument("order_by '\(c)' is not supported: expected one of \(allowed.sorted().joined(separator: ", ")) [ASC|DESC]")
+            let field = (words.first ?? "").replacingOccurrences(of: "`", with: "")
+            guard fields.contains(field), words.count <= 2, words.count == 1 || ["ASC", "DESC"].contains(words[1].uppercased()) else {
+                throw FlywheelError.invalidArgument("order_by '\(c)' is not supported: expected one of \(fields.sorted().joined(separator: ", ")) [ASC|DESC]")
             }
+            return (field, words.count == 1 || words[1].uppercased() == "ASC")
         }
+        return order.isEmpty ? [first] : order
+    }
+
+    /// One page of `all` in `order` (fields read by `value`; the last fields must make the order
+    /// total), after the row whose sort values a `page_token` carries: rows added meanwhile
+    /// neither shift the next page nor repeat one already seen, as offsets would.
+    static func keysetPage<T>(
+        _ all: [T], _ b: JSONValue, order: [(String, Bool)], value: (T, String) -> JSONValue, defaultLimit: Int
+    ) throws -> (items: [T], next: String?) {
+        let limit = try int(b, "max_results") ?? defaultLimit
+        guard limit >= 1 else { throw FlywheelError.invalidArgument("max_results must be at least 1") }
+        func compare(_ x: [JSONValue], _ y: [JSONValue]) -> Bool {
+            for (i, (_, ascending)) in order.enumerated() where x[i] != y[i] {
+                let less: Bool = switch (x[i], y[i]) {
+                case (.number(let a), .number(let c)): a < c
+                case (.string(let a), .string(let c)): a.utf8.lexicographicallyPrecedes(c.utf8)
+                default: false
+                }
+                return ascending ? less : !less
+            }
+            return false
+        }
+        var rows = all.map { item in (item, order.map { value(item, $0.0) }) }
+        if case .string(let token)? = b["page_token"], !token.isEmpty {
+            guard token.hasPrefix("k"), let data = Data(base64Encoded: String(token.dropFirst())),
+                case .array(let after)? = try? JSONValue(parsing: data), after.count == order.count
+            else {
+                throw FlywheelError.invalidArgument("page token '\(token)' is not valid: pass the next_page_token a previous search returned")
+            }
+            rows = rows.filter { compare(after, $0.1) }
+        }
+        rows.sort { compare($0.1, $1.1) }
+        let items = rows.prefix(limit)
+        guard rows.count > limit, let last = items.last else { return (items.map(\.0), nil) }
+        var w = JSONWriter()
+        w.value(.array(last.1))
+        return (items.map(\.0), "k" + Data(w.bytes).base64EncodedString())
     }
 
     /// The query string decoded as an HTML form is (what Python's `requests` sends): `+` is a
