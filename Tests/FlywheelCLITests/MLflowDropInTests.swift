@@ -90,7 +90,8 @@ import FoundationNetworking
 }
 
 /// `mlflow server` from a venv: SQLite in a temporary folder, artifacts served through it,
-/// loopback on a free port, in its own process group so that stopping it stops its workers.
+/// loopback on a free port, no background job runner. Foundation starts a child in a process
+/// group of its own, so stopping the group stops the server's workers too.
 struct MLflowServer {
     let process: Process
     let url: String
@@ -99,15 +100,16 @@ struct MLflowServer {
         let dir = try FileManager.default.url(for: .itemReplacementDirectory, in: .userDomainMask, appropriateFor: FileManager.default.temporaryDirectory, create: true)
         let port = try FreePort.find()
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        p.executableURL = venv.appendingPathComponent("mlflow")
         p.arguments = [
-            venv.appendingPathComponent("mlflow").path, "server", "--backend-store-uri", "sqlite:///\(dir.path)/mlflow.db",
+            "server", "--backend-store-uri", "sqlite:///\(dir.path)/mlflow.db",
             "--serve-artifacts", "--artifacts-destination", dir.appendingPathComponent("artifacts").path,
             "--host", "127.0.0.1", "--port", String(port), "--workers", "1",
         ]
         var env = ProcessInfo.processInfo.environment
         env["MLFLOW_DISABLE_TELEMETRY"] = "true"
         env["DO_NOT_TRACK"] = "true"
+        env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
         p.environment = env
         let log = dir.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -130,10 +132,10 @@ struct MLflowServer {
     }
 
     func stop() {
-        guard process.isRunning else { return }
-        kill(-process.processIdentifier, SIGTERM)
+        let group = process.processIdentifier
+        kill(-group, SIGTERM)
         for _ in 0..<50 where process.isRunning { usleep(100_000) }
-        if process.isRunning { kill(-process.processIdentifier, SIGKILL) }
+        kill(-group, SIGKILL)  // workers that outlived the server
     }
 }
 
