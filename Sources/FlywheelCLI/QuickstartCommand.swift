@@ -121,7 +121,7 @@ struct Quickstart {
         } catch let e as QuickstartFailure {
             throw e
         } catch {
-            throw QuickstartFailure(stage: "\(stageNumber) (\(name))", message: (error as? FlywheelError)?.message ?? "\(error)", inspect: inspect)
+            throw QuickstartFailure(stage: "\(stageNumber) (\(name))", message: FlywheelError.message(of: error), inspect: inspect)
         }
     }
 

@@ -45,12 +45,12 @@ struct SchedulerService: Service {
                                         events: { _ in })
                                     Output.line("\(Output.time(Timestamp(Date()))) \(due.pipeline) run \(run.id) \(run.status.rawValue)")
                                 } catch {
-                                    Output.note("error: \(due.pipeline): \((error as? FlywheelError)?.message ?? "\(error)")")
+                                    Output.note("error: \(due.pipeline): \(FlywheelError.message(of: error))")
                                 }
                             }
                         }
                     } catch {
-                        Output.note("error: \((error as? FlywheelError)?.message ?? "\(error)")")
+                        Output.note("error: \(FlywheelError.message(of: error))")
                     }
                     do {
                         // Monitors are read from the store each time, so one applied later is picked up.
@@ -61,12 +61,12 @@ struct SchedulerService: Service {
                                 do {
                                     MonitorFiles.print(try await monitorService.run(spec, at: end))
                                 } catch {
-                                    Output.note("error: monitor \(spec.name): \((error as? FlywheelError)?.message ?? "\(error)")")
+                                    Output.note("error: monitor \(spec.name): \(FlywheelError.message(of: error))")
                                 }
                             }
                         }
                     } catch {
-                        Output.note("error: monitors: \((error as? FlywheelError)?.message ?? "\(error)")")
+                        Output.note("error: monitors: \(FlywheelError.message(of: error))")
                     }
                     if once { break }
                     // Sleep in short slices so a shutdown is noticed quickly.

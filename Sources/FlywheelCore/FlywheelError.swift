@@ -51,6 +51,11 @@ public struct FlywheelError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// What to show for any error: a FlywheelError's message, else the error's own description.
+    public static func message(of error: any Error) -> String {
+        (error as? FlywheelError)?.message ?? "\(error)"
+    }
+
     public static func notFound(_ message: String) -> FlywheelError { .init(.notFound, message) }
     public static func alreadyExists(_ message: String) -> FlywheelError { .init(.alreadyExists, message) }
     public static func invalidArgument(_ message: String) -> FlywheelError { .init(.invalidArgument, message) }

@@ -212,5 +212,5 @@ public struct AlertEngine: Sendable {
         return (.failed, max(attempts, 1), "\(last) after \(attempts) attempt(s)")
     }
 
-    static func describe(_ error: any Error) -> String { (error as? FlywheelError)?.message ?? "\(error)" }
+    static func describe(_ error: any Error) -> String { FlywheelError.message(of: error) }
 }

@@ -308,7 +308,7 @@ public struct PipelineExecutor: Sendable {
             return (status, collected)
         } catch {
             let now = clock.now()
-            let message = (error as? FlywheelError)?.message ?? "\(error)"
+            let message = FlywheelError.message(of: error)
             try? await store.recordStepAttempt(StepAttempt(
                 pipelineRunID: c.run.id, step: s.name, attempt: firstAttempt, status: .failed, startTime: now, endTime: now, message: message))
             c.events(.stepFinished(step: s.name, attempt: firstAttempt, status: .failed, seconds: 0, cacheHit: false, message: message))
@@ -487,7 +487,7 @@ public struct PipelineExecutor: Sendable {
             result.message = "timed out after \(PipelineValue.formatNumber(e.seconds)) s"
         } catch {
             result.status = Task.isCancelled ? .cancelled : .failed
-            result.message = (error as? FlywheelError)?.message ?? "\(error)"
+            result.message = FlywheelError.message(of: error)
             if let m = result.message { log.line("error: \(m)") }
         }
         // The log file holds the command's output; component lines are collected in memory.

@@ -226,6 +226,6 @@ public final class DeploymentRuntime: Service, Sendable {
     }
 
     static func message(_ error: any Error) -> String {
-        (error as? FlywheelError)?.message ?? "\(error)"
+        FlywheelError.message(of: error)
     }
 }

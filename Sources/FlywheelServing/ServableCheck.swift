@@ -16,7 +16,7 @@ public enum ServableCheck {
                 _ = try ModelBundle.decode(try await blobs.data(digest), source: what)
                 return nil
             } catch {
-                if flavors.isEmpty { return "\(what): its model file is not a Flywheel model bundle: \((error as? FlywheelError)?.message ?? "\(error)")" }
+                if flavors.isEmpty { return "\(what): its model file is not a Flywheel model bundle: \(FlywheelError.message(of: error))" }
             }
         }
         guard !flavors.isEmpty else { return "\(what) has no model file: register a model Flywheel trained (`flywheel train --register \(v.modelName)`)" }
