@@ -45,7 +45,11 @@ enum MLflowJSON {
     }
 
     static func runID(_ s: String) throws -> RunID {
-        guard !s.isEmpty, s.count <= 64, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+        // Bytes, not Characters: this runs on every logging call.
+        guard !s.isEmpty, s.utf8.count <= 64, s.utf8.allSatisfy({ c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+        }) else {
             throw FlywheelError.invalidArgument("run_id '\(s)' is not valid")
         }
         return RunID(s)

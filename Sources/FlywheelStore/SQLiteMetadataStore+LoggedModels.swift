@@ -40,7 +40,7 @@ extension SQLiteMetadataStore {
     }
 
     public func runIO(id: RunID) async throws -> RunIO {
-        try await read { db in
+        try lookup { db in
             try Self.requireRun(db, id)
             var io = RunIO()
             for row in try Row.fetchAll(db, sql: "SELECT direction, kind, body FROM run_io WHERE run_id = ? ORDER BY seq", arguments: [id.rawValue]) {
@@ -88,7 +88,7 @@ extension SQLiteMetadataStore {
     }
 
     public func loggedModel(id: LoggedModelID) async throws -> LoggedModel? {
-        try await read { db in try Self.loggedModel(db, id) }
+        try lookup { db in try Self.loggedModel(db, id) }
     }
 
     public func updateLoggedModel(id: LoggedModelID, _ change: @escaping @Sendable (inout LoggedModel) throws -> Void) async throws -> LoggedModel {
@@ -134,7 +134,7 @@ extension SQLiteMetadataStore {
     }
 
     public func modelArtifacts(modelID: LoggedModelID, prefix: String?) async throws -> [ModelArtifactRecord] {
-        try await read { db in
+        try lookup { db in
             try Self.requireLoggedModel(db, modelID)
             var sql = "SELECT * FROM model_artifacts WHERE model_id = ?"
             var args: [any DatabaseValueConvertible] = [modelID.rawValue]

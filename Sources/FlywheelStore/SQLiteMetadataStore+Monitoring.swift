@@ -24,7 +24,7 @@ extension SQLiteMetadataStore {
     }
 
     public func monitor(named name: String) async throws -> MonitorRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM monitors WHERE name = ?", arguments: [name]).map(Self.monitorRecord) }
+        try lookup { db in try Row.fetchOne(db, sql: "SELECT * FROM monitors WHERE name = ?", arguments: [name]).map(Self.monitorRecord) }
     }
 
     public func listMonitors() async throws -> [MonitorRecord] {

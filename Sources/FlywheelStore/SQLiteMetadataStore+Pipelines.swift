@@ -59,7 +59,7 @@ extension SQLiteMetadataStore {
     }
 
     public func pipelineRun(id: PipelineRunID) async throws -> PipelineRun? {
-        try await read { db in
+        try lookup { db in
             try Row.fetchOne(db, sql: "SELECT * FROM pipeline_runs WHERE id = ?", arguments: [id.rawValue]).map(Self.pipelineRun)
         }
     }
@@ -108,7 +108,7 @@ extension SQLiteMetadataStore {
     }
 
     public func cachedStep(key: String) async throws -> StepAttempt? {
-        try await read { db in
+        try lookup { db in
             try Row.fetchOne(
                 db,
                 sql: """

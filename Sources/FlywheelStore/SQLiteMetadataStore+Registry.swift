@@ -65,7 +65,7 @@ extension SQLiteMetadataStore {
     }
 
     public func model(named name: String) async throws -> RegisteredModel? {
-        try await read { db in
+        try lookup { db in
             try Row.fetchOne(db, sql: "SELECT * FROM registered_models WHERE name = ?", arguments: [name]).map(Self.model)
         }
     }
@@ -181,7 +181,7 @@ extension SQLiteMetadataStore {
     }
 
     public func modelVersion(model: String, version: Int) async throws -> ModelVersion? {
-        try await read { db in
+        try lookup { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM model_versions WHERE model_name = ? AND version = ? AND deleted_at IS NULL",
                 arguments: [model, version]
@@ -190,7 +190,7 @@ extension SQLiteMetadataStore {
     }
 
     public func modelVersions(model: String) async throws -> [ModelVersion] {
-        try await read { db in
+        try lookup { db in
             try Self.requireModel(db, model)
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM model_versions WHERE model_name = ? AND deleted_at IS NULL ORDER BY version", arguments: [model]
@@ -244,7 +244,7 @@ extension SQLiteMetadataStore {
     }
 
     public func aliases(model: String) async throws -> [String: Int] {
-        try await read { db in
+        try lookup { db in
             try Self.requireModel(db, model)
             var out: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT alias, version FROM model_aliases WHERE model_name = ?", arguments: [model]) {
@@ -284,7 +284,7 @@ extension SQLiteMetadataStore {
 
     public func lineage(of ref: ResourceRef, direction: LineageDirection) async throws -> [LineageEdge] {
         let column = direction == .upstream ? "target" : "source"
-        return try await read { db in
+        return try lookup { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM lineage_edges WHERE \(column) = ? ORDER BY created_at, source, target, relation",
                 arguments: [ref.description]

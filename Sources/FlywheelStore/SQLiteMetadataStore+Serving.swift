@@ -32,7 +32,7 @@ extension SQLiteMetadataStore {
     }
 
     public func deployment(named name: String) async throws -> DeploymentRevision? {
-        try await read { db in
+        try lookup { db in
             try Self.latestRevision(db, name).flatMap { $0.action == .applied ? $0 : nil }
         }
     }

@@ -128,7 +128,7 @@ import FoundationNetworking
         let cases: [(String, String, String?, Int, String, String)] = [
             ("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=nope", nil, 404, "RESOURCE_DOES_NOT_EXIST", "nope"),
             ("GET", "/api/2.0/mlflow/runs/get", nil, 400, "INVALID_PARAMETER_VALUE", "run_id"),
-            ("POST", "/api/2.0/mlflow/runs/log-metric", #"{"run_id": "abc", "key": "x""#, 400, "INVALID_PARAMETER_VALUE", "line 1"),
+            ("POST", "/api/2.0/mlflow/runs/log-metric", #"{"run_id": "abc", "key": "x""#, 400, "BAD_REQUEST", "line 1"),  // as MLflow's server answers
             ("POST", "/api/2.0/mlflow/runs/log-metric", #"{"run_id": "abc", "key": "x", "value": 1}"#, 404, "RESOURCE_DOES_NOT_EXIST", "abc"),
             ("POST", "/api/2.0/mlflow/runs/create", #"{"experiment_id": "0", "start_time": "soon"}"#, 400, "INVALID_PARAMETER_VALUE", "start_time"),
             ("POST", "/api/2.0/mlflow/runs/search", #"{"filter": "metrics.acc >>> 1"}"#, 400, "INVALID_PARAMETER_VALUE", "filter error"),
