@@ -25,6 +25,14 @@ extension RunsCommand {
         @Option(name: .customLong("order-by"), help: "Ordering, e.g. 'metrics.accuracy desc'.") var orderBy: String?
         @Option(help: "At most this many runs.") var limit = 100
         @Option(name: .customLong("page-token"), help: "The token a previous page printed.") var pageToken: String?
+        @Option(help: "Which runs by deletion (MLflow's delete_run): active, deleted or all.")
+        var view: String = "active"
+
+        func validate() throws {
+            guard RunLifecycle(rawValue: view) != nil else {
+                throw ValidationError("--view '\(view)' is not valid: expected active, deleted or all")
+            }
+        }
 
         struct View: Encodable {
             var runs: [RunDetail]
@@ -38,7 +46,9 @@ extension RunsCommand {
             var ids: [ExperimentID] = []
             for e in experiments { ids.append(try await ws.tracking.experiment(e).id) }
             let page = try await ws.tracking.search(
-                RunQuery(experimentIDs: ids, filter: filter, orderBy: order, limit: limit, pageToken: pageToken))
+                RunQuery(
+                    experimentIDs: ids, filter: filter, orderBy: order, limit: limit, pageToken: pageToken,
+                    lifecycle: RunLifecycle(rawValue: view) ?? .active))
             if output.json { return try Output.json(View(runs: page.runs, nextPageToken: page.nextPageToken)) }
             var metricKeys: [String] = order.compactMap { if case .metric(let k) = $0.field { return k } else { return nil } }
             for k in Set(page.runs.flatMap { $0.data.latestMetrics.keys }).sorted() where !metricKeys.contains(k) {
@@ -48,7 +58,7 @@ extension RunsCommand {
             Output.table(
                 ["RUN ID", "NAME", "STATUS", "STARTED", "DURATION"] + metricKeys,
                 page.runs.map { d in
-                    [d.run.id.rawValue, d.run.name, d.run.status.rawValue, Output.time(d.run.startTime),
+                    [d.run.id.rawValue, d.run.name, d.run.status.rawValue + (d.run.deletedAt == nil ? "" : " (deleted)"), Output.time(d.run.startTime),
                      Output.duration(d.run.startTime, d.run.endTime)]
                         + metricKeys.map { k in d.data.latestMetrics[k].map { Output.number($0.value) } ?? "-" }
                 })

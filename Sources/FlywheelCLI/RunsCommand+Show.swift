@@ -26,7 +26,7 @@ extension RunsCommand {
             let exp = try await ws.store.experiment(id: r.experimentID)
             Output.line("Run \(r.id)  \(r.name)")
             Output.line("  experiment: \(exp?.name ?? "?") (ID \(r.experimentID))")
-            Output.line("  status:     \(r.status.rawValue)")
+            Output.line("  status:     \(r.status.rawValue)\(r.deletedAt.map { "   deleted \(Output.time($0)) (restore it through the MLflow API's runs/restore)" } ?? "")")
             Output.line("  started:    \(Output.time(r.startTime))   ended: \(Output.time(r.endTime))   duration: \(Output.duration(r.startTime, r.endTime))")
             if let p = r.parentID { Output.line("  parent:     \(p)") }
             if !r.labels.isEmpty { Output.line("  labels:     \(r.labels.formatted)") }

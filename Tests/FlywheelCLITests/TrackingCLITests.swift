@@ -1,4 +1,5 @@
 import FlywheelCore
+import FlywheelStore
 import Foundation
 import Testing
 
@@ -55,6 +56,25 @@ import Testing
         #expect(r.stderr.contains("param 'lr' was already logged as '0.1' and cannot be changed to '0.2'"), "\(r.stderr)")
         #expect(!r.stderr.contains("Fatal"))
         #expect(try cli.run("runs", "log", id, "--param", "lr=0.1").ok)
+    }
+
+    @Test func aDeletedRunIsListedOnlyWhenAskedForAndRefusesWrites() async throws {
+        let cli = try CLI.workspace()
+        let kept = try cli.run("runs", "create", "-e", "x", "--name", "kept").line
+        let gone = try cli.run("runs", "create", "-e", "x", "--name", "gone").line
+        // Deleting is MLflow's call (runs/delete); the store is what it changes.
+        let store = try SQLiteMetadataStore(path: cli.cwd.appendingPathComponent(".flywheel/flywheel.db").path)
+        try await store.setRunDeleted(id: RunID(gone), at: SystemWallClock().now())
+        let active = try cli.run("runs", "list", "-e", "x").stdout
+        #expect(active.contains(kept) && !active.contains(gone), "\(active)")
+        let deleted = try cli.run("runs", "list", "-e", "x", "--view", "deleted").stdout
+        #expect(deleted.contains(gone) && deleted.contains("(deleted)") && !deleted.contains(kept), "\(deleted)")
+        #expect(try cli.run("runs", "list", "-e", "x", "--view", "all").stdout.contains(gone))
+        #expect(try cli.run("runs", "show", gone).stdout.contains("deleted"))
+        let write = try cli.run("runs", "log", gone, "--metric", "acc=1")
+        #expect(!write.ok && write.stderr.contains("must be in the 'active' state"), "\(write.stderr)")
+        let bad = try cli.run("runs", "list", "--view", "gone")
+        #expect(!bad.ok && bad.stderr.contains("active, deleted or all"), "\(bad.stderr)")
     }
 
     @Test func searchFiltersOrdersAndPagesFromTheCommandLine() throws {
