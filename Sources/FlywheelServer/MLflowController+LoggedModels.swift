@@ -120,13 +120,11 @@ extension MLflowController {
     }
 
     /// Metrics logged with a `model_id` also belong to that model (MLflow shows them on it).
-    func linkMetrics(_ metrics: [(Metric, JSONValue)], run: RunID) async throws {
+    func linkMetrics(_ metrics: [(Metric, MLflowJSON.MetricLink)], run: RunID) async throws {
         var byModel: [String: [LoggedModelMetric]] = [:]
-        for (m, body) in metrics {
-            guard case .string(let id)? = body["model_id"], !id.isEmpty else { continue }
-            let name: String? = if case .string(let s)? = body["dataset_name"], !s.isEmpty { s } else { nil }
-            let digest: String? = if case .string(let s)? = body["dataset_digest"], !s.isEmpty { s } else { nil }
-            byModel[id, default: []].append(LoggedModelMetric(metric: m, runID: run, datasetName: name, datasetDigest: digest))
+        for (m, link) in metrics {
+            byModel[link.modelID, default: []].append(
+                LoggedModelMetric(metric: m, runID: run, datasetName: link.datasetName, datasetDigest: link.datasetDigest))
         }
         for (id, list) in byModel {
             try await changeLoggedModel(LoggedModelID(id)) { m in

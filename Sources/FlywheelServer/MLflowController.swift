@@ -104,7 +104,7 @@ struct MLflowController<Context: RequestContext> {
                 let id = try MLflowJSON.runID(b)
                 let metric = try MLflowJSON.metric(b)
                 try await tracking.logBatch(id, metrics: [metric])
-                if b["model_id"] != nil { try await linkMetrics([(metric, b)], run: id) }
+                if let link = MLflowJSON.MetricLink(b) { try await linkMetrics([(metric, link)], run: id) }
                 return MLflowJSON.empty()
             }
             api.post("runs/log-parameter") { request, _ in
@@ -127,18 +127,21 @@ struct MLflowController<Context: RequestContext> {
                 return MLflowJSON.empty()
             }
             api.post("runs/log-batch") { request, _ in
-                let b = try await body(request)
-                let id = try MLflowJSON.runID(b)
-                let metricBodies = try MLflowJSON.list(b, "metrics")
-                let metrics = try metricBodies.map(MLflowJSON.metric)
-                let params = try MLflowJSON.list(b, "params").map { Param(key: try MLflowJSON.string($0, "key"), value: try MLflowJSON.string($0, "value")) }
-                let tags = try MLflowJSON.list(b, "tags").map { Tag(key: try MLflowJSON.string($0, "key"), value: try MLflowJSON.string($0, "value")) }
-                guard metrics.count <= 1000, params.count <= 100, tags.count <= 100 else {
+                var request = request
+                let bytes = try await JSONBody.json(&request, limit: maxBodyBytes)
+                let b: MLflowJSON.Batch
+                do { b = try MLflowJSON.batch(bytes, now: SystemWallClock().now()) } catch let e as FlywheelError where e.message.contains("line ") {
+                    throw FlywheelError(.malformed, "the body is not valid JSON: \(e.message)")
+                }
+                guard let id = b.runID else { throw FlywheelError.invalidArgument("Missing value for required parameter 'run_id'") }
+                guard b.metrics.count <= 1000, b.params.count <= 100, b.tags.count <= 100 else {
                     throw FlywheelError.invalidArgument("a batch holds at most 1000 metrics, 100 params and 100 tags")
                 }
-                try await tracking.logBatch(id, metrics: metrics, params: params, tags: tags)
-                try await syncName(id, tags)
-                if metricBodies.contains(where: { $0["model_id"] != nil }) { try await linkMetrics(Array(zip(metrics, metricBodies)), run: id) }
+                try await tracking.logBatch(id, metrics: b.metrics, params: b.params, tags: b.tags)
+                try await syncName(id, b.tags)
+                if b.links.contains(where: { $0 != nil }) {
+                    try await linkMetrics(zip(b.metrics, b.links).compactMap { m, l in l.map { (m, $0) } }, run: id)
+                }
                 return MLflowJSON.empty()
             }
             api.post("runs/log-model") { request, _ in

@@ -72,6 +72,97 @@ enum MLflowJSON {
         return Metric(key: key, value: value, step: Int64(try int(m, "step") ?? 0), timestamp: ts)
     }
 
+    /// A `log-batch` body, read without building a JSON tree (a batch holds up to a thousand
+    /// metrics; see ``JSONReader``). Each metric keeps its `model_id` and dataset when it has one.
+    struct Batch {
+        var runID: RunID?
+        var metrics: [Metric] = []
+        var links: [MetricLink?] = []
+        var params: [Param] = []
+        var tags: [Tag] = []
+    }
+
+    /// What ties a logged metric to a logged model: the model, and the dataset it was measured on.
+    struct MetricLink: Sendable {
+        var modelID: String
+        var datasetName: String?
+        var datasetDigest: String?
+
+        init?(modelID: String?, datasetName: String?, datasetDigest: String?) {
+            guard let modelID, !modelID.isEmpty else { return nil }
+            self.modelID = modelID
+            self.datasetName = datasetName.flatMap { $0.isEmpty ? nil : $0 }
+            self.datasetDigest = datasetDigest.flatMap { $0.isEmpty ? nil : $0 }
+        }
+
+        init?(_ body: JSONValue) {
+            func text(_ k: String) -> String? { if case .string(let s)? = body[k] { s } else { nil } }
+            self.init(modelID: text("model_id"), datasetName: text("dataset_name"), datasetDigest: text("dataset_digest"))
+        }
+    }
+
+    static func batch(_ bytes: some Collection<UInt8>, now: Timestamp) throws -> Batch {
+        try JSONReader.read(bytes) { r in
+            var b = Batch()
+            var runID: String?, runUUID: String?
+            try r.objectKeys { r, field in
+                switch field {
+                case "run_id": runID = try r.text("run_id")
+                case "run_uuid": runUUID = try r.text("run_uuid")
+                case "metrics":
+                    guard try !r.null() else { return }
+                    try r.arrayElements { r in
+                        var key: String?, value: Double?, timestamp: Double?, step: Double?
+                        var model: String?, dataset: String?, digest: String?
+                        try r.objectKeys { r, k in
+                            switch k {
+                            case "key": key = try r.text("key")
+                            case "value": value = try r.number("value")
+                            case "timestamp": timestamp = try r.number("timestamp")
+                            case "step": step = try r.number("step")
+                            case "model_id": model = try r.text("model_id")
+                            case "dataset_name": dataset = try r.text("dataset_name")
+                            case "dataset_digest": digest = try r.text("dataset_digest")
+                            default: try r.skip()
+                            }
+                        }
+                        guard let key else { throw FlywheelError.invalidArgument("Missing value for required parameter 'key'") }
+                        guard let value else { throw FlywheelError.invalidArgument("metric '\(key)': Missing value for required parameter 'value'") }
+                        b.metrics.append(Metric(
+                            key: key, value: value, step: Int64(try whole(step, "step") ?? 0),
+                            timestamp: try whole(timestamp, "timestamp").map { Timestamp(millisecondsSince1970: Int64($0)) } ?? now))
+                        b.links.append(MetricLink(modelID: model, datasetName: dataset, datasetDigest: digest))
+                    }
+                case "params", "tags":
+                    guard try !r.null() else { return }
+                    try r.arrayElements { r in
+                        var key: String?, value: String?
+                        try r.objectKeys { r, k in
+                            switch k {
+                            case "key": key = try r.text("key")
+                            case "value": value = try r.text("value")
+                            default: try r.skip()
+                            }
+                        }
+                        guard let key else { throw FlywheelError.invalidArgument("Missing value for required parameter 'key'") }
+                        guard let value else { throw FlywheelError.invalidArgument("Missing value for required parameter 'value'") }
+                        if field == "params" { b.params.append(Param(key: key, value: value)) } else { b.tags.append(Tag(key: key, value: value)) }
+                    }
+                default: try r.skip()
+                }
+            }
+            if let id = [runID, runUUID].compactMap({ $0 }).first(where: { !$0.isEmpty }) { b.runID = try self.runID(id) }
+            return b
+        }
+    }
+
+    /// An int64 field read as a number: nil when absent, an error when not whole.
+    static func whole(_ d: Double?, _ key: String) throws -> Int? {
+        guard let d else { return nil }
+        guard d == d.rounded(), abs(d) < 9e18 else { throw FlywheelError.invalidArgument("parameter '\(key)' must be a whole number") }
+        return Int(d)
+    }
+
     static func metric(_ m: Metric) -> JSONValue {
         .object([
             "key": .string(m.key), "value": m.value.isFinite ? .number(m.value) : .string(m.value.isNaN ? "NaN" : m.value > 0 ? "Infinity" : "-Infinity"),
