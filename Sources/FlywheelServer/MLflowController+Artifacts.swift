@@ -1,5 +1,6 @@
 import FlywheelCore
 import FlywheelRegistry
+import FlywheelServing
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -37,13 +38,26 @@ extension MLflowController {
         artifacts.put("**") { request, context in
             let (owner, logical) = try await locate(Self.decodedPath(context), allowRoot: false)
             try ArtifactRecord.validate(path: logical)
-            var request = request
-            let buffer = try await JSONBody.bytes(&request, limit: maxArtifactBytes, what: "the artifact")
-            let info = try await blobs.put(Data(buffer.readableBytesView))
+            if case .run(let run) = owner { try await loggable(run.id) }
+            // Streamed into the blob store as it arrives: memory stays bounded whatever the size.
+            let writer = try await blobs.writer()
+            var received = 0
+            do {
+                for try await chunk in request.body {
+                    received += chunk.readableBytes
+                    guard received <= maxArtifactBytes else {
+                        throw FlywheelError(.payloadTooLarge, "the artifact is over the limit of \(maxArtifactBytes) bytes")
+                    }
+                    try chunk.withUnsafeReadableBytes { try writer.write($0) }
+                }
+            } catch {
+                writer.abort()
+                throw error
+            }
+            let info = try await writer.commit()
             let now = SystemWallClock().now()
             switch owner {
             case .run(let run):
-                try await loggable(run.id)
                 try await store.recordArtifacts([ArtifactRecord(runID: run.id, path: logical, digest: info.digest, size: info.size, createdAt: now)])
             case .model(let m):
                 try await store.recordModelArtifacts([

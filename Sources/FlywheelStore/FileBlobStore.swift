@@ -55,14 +55,66 @@ public struct FileBlobStore: BlobStore {
         }
     }
 
+    public func writer() async throws -> any BlobWriter {
+        let tmp = tempURL()
+        guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
+            throw FlywheelError(.unavailable, "cannot write in the artifact folder '\(root.path)'")
+        }
+        return Writer(store: self, tmp: tmp, output: try FileHandle(forWritingTo: tmp))
+    }
+
+    /// Streams into a temp file while hashing; ``commit()`` syncs it and renames it into place.
+    final class Writer: BlobWriter {
+        let store: FileBlobStore
+        let tmp: URL
+        let output: FileHandle
+        var builder = DigestBuilder()
+        var done = false
+
+        init(store: FileBlobStore, tmp: URL, output: FileHandle) {
+            self.store = store
+            self.tmp = tmp
+            self.output = output
+        }
+
+        deinit { abort() }
+
+        func write(_ bytes: UnsafeRawBufferPointer) throws {
+            builder.update(bytes)
+            do { try output.write(contentsOf: bytes) } catch {
+                throw FlywheelError(.unavailable, "writing a blob failed: \(error.localizedDescription)", underlying: error)
+            }
+        }
+
+        func commit() async throws -> BlobInfo {
+            do {
+                try output.synchronize()
+                try output.close()
+            } catch {
+                abort()
+                throw FlywheelError(.unavailable, "writing a blob failed: \(error.localizedDescription)", underlying: error)
+            }
+            done = true
+            defer { try? FileManager.default.removeItem(at: tmp) }  // gone already once renamed
+            return try store.place(tmp, builder)
+        }
+
+        func abort() {
+            guard !done else { return }
+            done = true
+            try? output.close()
+            try? FileManager.default.removeItem(at: tmp)
+        }
+    }
+
     /// Writes through `body` into a temp file, syncs it, and moves it to its digest's place.
     private func commit(_ body: (FileHandle) throws -> DigestBuilder) throws -> BlobInfo {
         let tmp = tempURL()
         guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
             throw FlywheelError(.unavailable, "cannot write in the artifact folder '\(root.path)'")
         }
-        var committed = false
-        defer { if !committed { try? FileManager.default.removeItem(at: tmp) } }
+        var placed = false
+        defer { if !placed { try? FileManager.default.removeItem(at: tmp) } }
         let output = try FileHandle(forWritingTo: tmp)
         let builder: DigestBuilder
         do {
@@ -73,17 +125,25 @@ public struct FileBlobStore: BlobStore {
             try? output.close()
             throw FlywheelError(.unavailable, "writing a blob failed: \(error.localizedDescription)", underlying: error)
         }
+        let info = try place(tmp, builder)
+        placed = true
+        return info
+    }
+
+    /// Moves a complete, synced temp file to its digest's place (or drops it when that blob is
+    /// there already); the caller removes the temp file when this throws.
+    func place(_ tmp: URL, _ builder: DigestBuilder) throws -> BlobInfo {
         let digest = builder.finalize()
         let dest = url(for: digest)
         if FileManager.default.fileExists(atPath: dest.path) {
-            return BlobInfo(digest: digest, size: builder.byteCount)  // deduplicated; temp removed by defer
+            try? FileManager.default.removeItem(at: tmp)
+            return BlobInfo(digest: digest, size: builder.byteCount)  // deduplicated
         }
         try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
         // rename(2) atomically replaces; a concurrent writer of the same bytes is harmless.
         guard rename(tmp.path, dest.path) == 0 else {
             throw FlywheelError(.unavailable, "cannot move a blob into place at '\(dest.path)' (errno \(errno))")
         }
-        committed = true
         return BlobInfo(digest: digest, size: builder.byteCount)
     }
 

@@ -20,6 +20,22 @@ public actor InMemoryBlobStore: BlobStore {
         return BlobInfo(digest: digest, size: Int64(data.count))
     }
 
+    public nonisolated func writer() -> any BlobWriter { Writer(store: self) }
+
+    /// Collects the bytes; the blob is stored on commit.
+    final class Writer: BlobWriter {
+        let store: InMemoryBlobStore
+        var bytes = Data()
+        var done = false
+        init(store: InMemoryBlobStore) { self.store = store }
+        func write(_ chunk: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: chunk) }
+        func commit() async throws -> BlobInfo {
+            done = true
+            return await store.put(bytes)
+        }
+        func abort() { done = true }
+    }
+
     public func info(_ digest: Digest) -> BlobInfo? { blobs[digest].map { BlobInfo(digest: digest, size: Int64($0.count)) } }
 
     public func data(_ digest: Digest) throws -> Data {

@@ -17,6 +17,35 @@ enum BlobBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
 @Suite struct BlobStoreConformanceTests {
     @Test(arguments: BlobBackend.allCases)
+    func aWriterStoresPiecesAsOneBlobAndAnAbortedOneNothing(_ b: BlobBackend) async throws {
+        let s = try b.make()
+        var whole = Data()
+        let w = try await s.writer()
+        for i in 0..<50 {
+            let piece = Data((0..<(1000 + i * 37)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) })
+            whole.append(piece)
+            try piece.withUnsafeBytes { try w.write($0) }
+        }
+        let info = try await w.commit()
+        #expect(info.digest == Digest(of: whole) && info.size == Int64(whole.count))
+        #expect(try await s.data(info.digest) == whole)
+        // The same bytes again are the same blob.
+        let again = try await s.writer()
+        try whole.withUnsafeBytes { try again.write($0) }
+        #expect(try await again.commit() == info)
+        // An aborted write stores nothing.
+        let dropped = Data("never stored".utf8)
+        let aborted = try await s.writer()
+        try dropped.withUnsafeBytes { try aborted.write($0) }
+        aborted.abort()
+        #expect(try await s.info(Digest(of: dropped)) == nil)
+        if case .file = b, let file = s as? FileBlobStore {
+            let temps = try FileManager.default.contentsOfDirectory(atPath: file.root.appendingPathComponent("tmp").path)
+            #expect(temps.isEmpty, "\(temps)")
+        }
+    }
+
+    @Test(arguments: BlobBackend.allCases)
     func storesByDigestAndReadsBack(_ b: BlobBackend) async throws {
         let s = try b.make()
         let payload = Data("hello, flywheel".utf8)
