@@ -151,11 +151,33 @@ public struct JSONReader {
             case "Infinity": return .infinity
             case "-Infinity": return -.infinity
             default:
+                // An int64 sent as text (a timestamp): read without a library call.
+                if let n = Self.integer(s.utf8) { return Double(n) }
                 guard let d = Double(s) else { throw scanner.error("'\(what)' must be a number but is \"\(s)\"", at: start) }
                 return d
             }
         default: throw scanner.error("'\(what)' must be a number but is \(scanner.describe(scanner.i))")
         }
+    }
+
+    /// Decimal digits (optionally signed) of up to 18 digits, else nil.
+    static func integer(_ u: String.UTF8View) -> Int64? {
+        var it = u.makeIterator()
+        var negative = false, n: Int64 = 0, count = 0
+        guard var c = it.next() else { return nil }
+        if c == UInt8(ascii: "-") {
+            negative = true
+            guard let d = it.next() else { return nil }
+            c = d
+        }
+        while true {
+            guard c >= 48 && c <= 57, count < 18 else { return nil }
+            n = n * 10 + Int64(c - 48)
+            count += 1
+            guard let d = it.next() else { break }
+            c = d
+        }
+        return negative ? -n : n
     }
 
     /// The value at the cursor as a number; `what` names it in the error.

@@ -146,33 +146,68 @@ struct JSONScanner {
             guard i < b.count, isDigit(b[i]) else { throw error("a number needs digits in its exponent") }
             while i < b.count, isDigit(b[i]) { i += 1 }
         }
-        // Small integers are exact without a library call; everything else takes the correctly rounded path.
-        let length = i - start
-        if length <= 15 {
-            var negative = false
-            var k = start
-            if b[k] == UInt8(ascii: "-") {
-                negative = true
-                k += 1
-            }
-            var v: Int64 = 0
-            var plain = true
-            while k < i {
-                guard isDigit(b[k]) else {
-                    plain = false
-                    break
-                }
-                v = v * 10 + Int64(b[k] - 48)
-                k += 1
-            }
-            if plain { return negative ? -Double(v) : Double(v) }
-        }
+        if let d = Self.fastDecimal(UnsafeBufferPointer(rebasing: b[start..<i])) { return d }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         guard let d = Double(text), d.isFinite else { throw error("the number \(text) is out of range") }
         return d
     }
 
     func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+    /// Exact powers of ten a Double holds.
+    static let powersOfTen: [Double] = (0...22).map { p in (0..<p).reduce(1.0) { a, _ in a * 10 } }
+
+    /// A number's value without a library call when that is exact (Clinger's fast path): at most
+    /// 15 significant digits (so the digits are an exact Double) scaled by a power of ten of at
+    /// most 22 (also exact), where one correctly rounded multiply or divide gives the correctly
+    /// rounded result. `0.001`, `1733000000000` and `-2.5e3` qualify; nil sends the text to the
+    /// general parser. `text` is a well-formed JSON number.
+    static func fastDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var k = 0
+        var negative = false
+        if text[k] == UInt8(ascii: "-") {
+            negative = true
+            k += 1
+        }
+        var mantissa: Int64 = 0
+        var digits = 0, scale = 0
+        var seenPoint = false
+        while k < text.count {
+            let c = text[k]
+            if c >= 48 && c <= 57 {
+                if mantissa != 0 || c != 48 { digits += 1 }
+                guard digits <= 15 else { return nil }
+                mantissa = mantissa * 10 + Int64(c - 48)
+                if seenPoint { scale -= 1 }
+            } else if c == UInt8(ascii: ".") {
+                seenPoint = true
+            } else {
+                break  // the exponent
+            }
+            k += 1
+        }
+        if k < text.count {
+            k += 1  // 'e' or 'E'
+            var expNegative = false
+            if text[k] == UInt8(ascii: "+") || text[k] == UInt8(ascii: "-") {
+                expNegative = text[k] == UInt8(ascii: "-")
+                k += 1
+            }
+            var e = 0
+            while k < text.count {
+                e = e * 10 + Int(text[k] - 48)
+                guard e < 1000 else { return nil }
+                k += 1
+            }
+            scale += expNegative ? -e : e
+        }
+        var value = Double(mantissa)
+        if scale != 0 {
+            guard abs(scale) <= 22 else { return mantissa == 0 ? (negative ? -0.0 : 0.0) : nil }
+            value = scale > 0 ? value * powersOfTen[scale] : value / powersOfTen[-scale]
+        }
+        return negative ? -value : value
+    }
 
     mutating func string() throws -> String {
         i += 1

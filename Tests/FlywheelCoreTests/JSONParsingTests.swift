@@ -63,4 +63,31 @@ import Testing
             #expect(try JSONValue(parsing: Data(text.utf8)) == .number(d), "\(text)")
         }
     }
+
+    /// Short decimals take a fast path (digits scaled by an exact power of ten); each must read
+    /// back as the very Double the general parser gives, sign of zero included.
+    @Test func shortDecimalsParseExactlyAsTheGeneralParserDoes() throws {
+        var g = SeededRandom(seed: 12)
+        var texts = ["0", "-0", "0.0", "-0.0", "0.001", "1e22", "1e23", "9007199254740993", "123456789012345",
+                     "1234567890123456", "0.1", "0.30000000000000004", "2.5e-3", "-2.5E+3", "1e-22", "1e-23", "0e400",
+                     "1733000000000", "4.9406564584124654e-324", "1.7976931348623157e308"]
+        for _ in 0..<20_000 {
+            let digits = Int(g.next() % 17) + 1
+            let mantissa = g.next() % UInt64(pow(10, Double(digits)))
+            let point = Int(g.next() % UInt64(digits + 1))
+            var m = String(mantissa)
+            while m.count < digits { m = "0" + m }
+            var text = point == 0 ? m : String(m.prefix(digits - point)) + "." + String(m.suffix(point))
+            if text.hasPrefix(".") { text = "0" + text }
+            while text.count > 1, text.hasPrefix("0"), !text.hasPrefix("0.") { text.removeFirst() }
+            if g.next() % 3 == 0 { text += "e\(Int(g.next() % 60) - 30)" }
+            if g.next() % 2 == 0 { text = "-" + text }
+            texts.append(text)
+        }
+        for text in texts {
+            guard let expected = Double(text), expected.isFinite else { continue }
+            guard case .number(let d) = try JSONValue(parsing: Data(text.utf8)) else { Issue.record("\(text) is not a number"); continue }
+            #expect(d.bitPattern == expected.bitPattern, "\(text): \(d) vs \(expected)")
+        }
+    }
 }
