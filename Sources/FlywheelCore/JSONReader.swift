@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads JSON one piece at a time, for hot request bodies whose shape is known: a caller walks an
 /// object's keys or an array's elements and takes each value as the type it expects, so a batch of
 /// a thousand records never becomes a thousand dictionaries (building `JSONValue` trees was half
@@ -45,8 +47,48 @@ public struct JSONReader {
         return true
     }
 
+    /// An object's key as `objectFields` passes it: compared with literals without becoming a
+    /// `String` (most keys are only compared), valid only during the call it is passed to.
+    public struct Key {
+        let raw: UnsafeBufferPointer<UInt8>?
+        let escaped: String?
+
+        /// The key as text.
+        public var text: String { escaped ?? raw.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+
+        public static func == (key: Key, literal: StaticString) -> Bool {
+            guard let raw = key.raw else { return key.escaped == literal.description }
+            let n = literal.utf8CodeUnitCount
+            guard raw.count == n else { return false }
+            return n == 0 || memcmp(raw.baseAddress!, literal.utf8Start, n) == 0  // invariant: n > 0, so both have storage
+        }
+    }
+
+    /// As ``objectKeys(_:)``, with each key as a ``Key``: for hot loops over many small objects.
+    public mutating func objectFields(_ each: (inout JSONReader, Key) throws -> Void) throws {
+        try members { r in
+            // A key without escapes is its own bytes; one with escapes is decoded as usual.
+            let start = r.scanner.i + 1
+            var k = start
+            while k < r.scanner.b.count, r.scanner.b[k] != UInt8(ascii: "\""), r.scanner.b[k] != UInt8(ascii: "\\"), r.scanner.b[k] >= 0x20 { k += 1 }
+            if k < r.scanner.b.count, r.scanner.b[k] == UInt8(ascii: "\"") {
+                r.scanner.i = k + 1
+                return Key(raw: UnsafeBufferPointer(rebasing: r.scanner.b[start..<k]), escaped: nil)
+            }
+            return Key(raw: nil, escaped: try r.scanner.string())
+        } value: { r, key in
+            try each(&r, key)
+        }
+    }
+
     /// Calls `each` with every key of the object at the cursor; `each` must consume the key's value.
     public mutating func objectKeys(_ each: (inout JSONReader, String) throws -> Void) throws {
+        try members { r in try r.scanner.string() } value: { r, key in try each(&r, key) }
+    }
+
+    /// The walk of an object's members: `key` reads a key at its opening quote, `value` consumes
+    /// the value after the colon.
+    mutating func members<K>(key readKey: (inout JSONReader) throws -> K, value each: (inout JSONReader, K) throws -> Void) throws {
         guard scanner.i < scanner.b.count, scanner.b[scanner.i] == UInt8(ascii: "{") else {
             throw scanner.error("expected an object but found \(scanner.describe(scanner.i))")
         }
@@ -64,10 +106,12 @@ public struct JSONReader {
             guard scanner.i < scanner.b.count, scanner.b[scanner.i] == UInt8(ascii: "\"") else {
                 throw scanner.error("expected a quoted key but found \(scanner.describe(scanner.i))")
             }
-            let key = try scanner.string()
+            let keyStart = scanner.i
+            let key = try readKey(&self)
             scanner.skipSpace()
             guard scanner.i < scanner.b.count, scanner.b[scanner.i] == UInt8(ascii: ":") else {
-                throw scanner.error("expected ':' after the key \"\(key)\" but found \(scanner.describe(scanner.i))")
+                let text = String(decoding: UnsafeBufferPointer(rebasing: scanner.b[keyStart..<scanner.i]), as: UTF8.self)
+                throw scanner.error("expected ':' after the key \(text) but found \(scanner.describe(scanner.i))")
             }
             scanner.i += 1
             scanner.skipSpace()

@@ -114,16 +114,23 @@ enum MLflowJSON {
                     try r.arrayElements { r in
                         var key: String?, value: Double?, timestamp: Double?, step: Double?
                         var model: String?, dataset: String?, digest: String?
-                        try r.objectKeys { r, k in
-                            switch k {
-                            case "key": key = try r.text("key")
-                            case "value": value = try r.number("value")
-                            case "timestamp": timestamp = try r.number("timestamp")
-                            case "step": step = try r.number("step")
-                            case "model_id": model = try r.text("model_id")
-                            case "dataset_name": dataset = try r.text("dataset_name")
-                            case "dataset_digest": digest = try r.text("dataset_digest")
-                            default: try r.skip()
+                        try r.objectFields { r, k in
+                            if k == "key" {
+                                key = try r.text("key")
+                            } else if k == "value" {
+                                value = try r.number("value")
+                            } else if k == "timestamp" {
+                                timestamp = try r.number("timestamp")
+                            } else if k == "step" {
+                                step = try r.number("step")
+                            } else if k == "model_id" {
+                                model = try r.text("model_id")
+                            } else if k == "dataset_name" {
+                                dataset = try r.text("dataset_name")
+                            } else if k == "dataset_digest" {
+                                digest = try r.text("dataset_digest")
+                            } else {
+                                try r.skip()
                             }
                         }
                         guard let key else { throw FlywheelError.invalidArgument("Missing value for required parameter 'key'") }

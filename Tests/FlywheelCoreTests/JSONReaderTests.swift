@@ -47,6 +47,23 @@ import Testing
         #expect(whole == tree)
     }
 
+    @Test func fieldKeysCompareAsTextWithOrWithoutEscapes() throws {
+        let text = #"{"key": 1, "ke\u0079": 2, "keys": 3, "": 4, "k\"y": 5}"#
+        var matched: [Double] = [], others: [String] = []
+        try JSONReader.read(Array(text.utf8)) { r in
+            try r.objectFields { r, k in
+                if k == "key" { matched.append(try r.number()) } else {
+                    others.append(k.text)
+                    try r.skip()
+                }
+            }
+        }
+        #expect(matched == [1, 2])
+        #expect(others == ["keys", "", "k\"y"])
+        let bad = #expect(throws: FlywheelError.self) { try JSONReader.read(Array(#"{"a" 1}"#.utf8)) { r in try r.objectFields { r, _ in try r.skip() } } }
+        #expect(bad?.message.contains("after the key \"a\"") == true, "\(bad?.message ?? "")")
+    }
+
     @Test(arguments: [
         (#"{"a": 1,}"#, "line 1"),
         (#"{"a": 1} x"#, "after the end"),
