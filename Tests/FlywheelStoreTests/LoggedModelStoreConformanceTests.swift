@@ -185,3 +185,26 @@ import Testing
         #expect(try await s.registryEvents(model: "m").isEmpty)
     }
 }
+
+/// Run environments read back exactly, whichever way the backend decodes them.
+@Suite struct RunEnvironmentRoundTripTests {
+    @Test(arguments: Backend.allCases)
+    func environmentsAndLabelsOfEveryShapeReadBack(_ b: Backend) async throws {
+        let s = try b.make()
+        let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
+        let digest = Digest(of: Array("d".utf8))
+        let envs = [
+            RunEnvironment(),
+            RunEnvironment(user: "ana"),
+            RunEnvironment(gitCommit: "abc", gitDirty: false, commandLine: ["a b", "c\"d", ""], seed: 0),
+            RunEnvironment(host: "h", os: "Linux", swiftVersion: "6.3", flywheelVersion: "0.1", seed: UInt64.max),
+            RunEnvironment(gitBranch: "main", workingDirectory: "/w", seed: 9_007_199_254_740_993, inputs: [RunInput(path: "/d", digest: digest, size: 1)]),
+        ]
+        for (i, env) in envs.enumerated() {
+            let labels: Labels = i % 2 == 0 ? [:] : ["team": "ml", "é": "ü \"q\""]
+            let run = Run(id: .generate(), experimentID: e.id, name: "r\(i)", startTime: ts(2), labels: labels, environment: env)
+            try await s.createRun(run)
+            #expect(try await s.run(id: run.id) == run)
+        }
+    }
+}
