@@ -176,23 +176,26 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    /// The columns ``run(_:)`` reads, in the order it reads them (by position: see runData).
+    static let runColumns = "pk, id, experiment_id, name, status, start_time, end_time, parent_id, labels, environment, deleted_at"
+
     static func run(_ row: Row) throws -> Run {
-        let end: Int64? = row["end_time"]
-        let parent: String? = row["parent_id"]
-        let deleted: Int64? = row["deleted_at"]
+        let end: Int64? = row[6]
+        let parent: String? = row[7]
+        let deleted: Int64? = row[10]
         return Run(
-            id: RunID(row["id"] as String), experimentID: ExperimentID(String(row["experiment_id"] as Int64)),
-            name: row["name"], status: RunStatus(rawValue: row["status"]) ?? .failed,
-            startTime: Timestamp(millisecondsSince1970: row["start_time"]),
+            id: RunID(row[1] as String), experimentID: ExperimentID(String(row[2] as Int64)),
+            name: row[3], status: RunStatus(rawValue: row[4]) ?? .failed,
+            startTime: Timestamp(millisecondsSince1970: row[5]),
             endTime: end.map { Timestamp(millisecondsSince1970: $0) }, parentID: parent.map(RunID.init(rawValue:)),
-            labels: try JSONCoding.labels(row["labels"]),
-            environment: try JSONCoding.environment(row["environment"]),
+            labels: try JSONCoding.labels(row[8]),
+            environment: try JSONCoding.environment(row[9]),
             deletedAt: deleted.map { Timestamp(millisecondsSince1970: $0) })
     }
 
     public func run(id: RunID) async throws -> Run? {
         try lookup { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id.rawValue]).map(Self.run)
+            try Row.fetchOne(db, sql: "SELECT \(Self.runColumns) FROM runs WHERE id = ?", arguments: [id.rawValue]).map(Self.run)
         }
     }
 
@@ -307,18 +310,22 @@ public final class SQLiteMetadataStore: MetadataStore {
             start += 500
             let marks = databaseQuestionMarks(count: chunk.count)
             let args = StatementArguments(chunk)
+            // Columns by position: GRDB looks a name up case-insensitively, lowercasing it on every
+            // access, which a search's thousands of rows felt.
             for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM params WHERE run_id IN (\(marks))", arguments: args) {
-                out[RunID(row["run_id"] as String)]?.params[row["key"]] = row["value"]
+                out[RunID(row[0] as String)]?.params[row[1]] = row[2]
             }
             for row in try Row.fetchAll(
-                db, sql: "SELECT r.id AS run_id, m.* FROM latest_metrics m JOIN runs r ON r.pk = m.run_pk WHERE r.id IN (\(marks))",
+                db,
+                sql: "SELECT r.id, m.key, m.value, m.step, m.timestamp FROM latest_metrics m JOIN runs r ON r.pk = m.run_pk WHERE r.id IN (\(marks))",
                 arguments: args)
             {
-                let m = metric(row)
-                out[RunID(row["run_id"] as String)]?.latestMetrics[m.key] = m
+                let v: Double? = row[2]
+                let m = Metric(key: row[1], value: v ?? .nan, step: row[3], timestamp: Timestamp(millisecondsSince1970: row[4]))
+                out[RunID(row[0] as String)]?.latestMetrics[m.key] = m
             }
             for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM tags WHERE run_id IN (\(marks))", arguments: args) {
-                out[RunID(row["run_id"] as String)]?.tags[row["key"]] = row["value"]
+                out[RunID(row[0] as String)]?.tags[row[1]] = row[2]
             }
         }
         return out
@@ -350,9 +357,10 @@ public final class SQLiteMetadataStore: MetadataStore {
                 let chunk = page[start..<min(start + 500, page.count)]
                 start += 500
                 for row in try Row.fetchAll(
-                    db, sql: "SELECT * FROM runs WHERE pk IN (\(databaseQuestionMarks(count: chunk.count)))", arguments: StatementArguments(Array(chunk)))
+                    db, sql: "SELECT \(Self.runColumns) FROM runs WHERE pk IN (\(databaseQuestionMarks(count: chunk.count)))",
+                    arguments: StatementArguments(Array(chunk)))
                 {
-                    byKey[row["pk"]] = try Self.run(row)
+                    byKey[row[0]] = try Self.run(row)
                 }
             }
             let runs = page.compactMap { byKey[$0] }
