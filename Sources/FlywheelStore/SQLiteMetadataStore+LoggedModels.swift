@@ -119,34 +119,17 @@ extension SQLiteMetadataStore {
     public func recordModelArtifacts(_ list: [ModelArtifactRecord]) async throws {
         for a in list { try ArtifactRecord.validate(path: a.path) }
         try await write { db in
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO model_artifacts (model_id, path, digest, size, created_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (model_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size,
-                        created_at = excluded.created_at
-                    """)
-            var checked: Set<LoggedModelID> = []
-            for a in list {
-                if checked.insert(a.modelID).inserted { try Self.requireLoggedModel(db, a.modelID) }
-                try upsert.execute(arguments: [a.modelID.rawValue, a.path, a.digest.description, a.size, a.createdAt.millisecondsSince1970])
-            }
+            try Self.upsertFiles(
+                db, table: "model_artifacts", owner: "model_id", list.map { ($0.modelID.rawValue, $0.path, $0.digest, $0.size, $0.createdAt) }
+            ) { try Self.requireLoggedModel(db, LoggedModelID($0)) }
         }
     }
 
     public func modelArtifacts(modelID: LoggedModelID, prefix: String?) async throws -> [ModelArtifactRecord] {
         try lookup { db in
             try Self.requireLoggedModel(db, modelID)
-            var sql = "SELECT * FROM model_artifacts WHERE model_id = ?"
-            var args: [any DatabaseValueConvertible] = [modelID.rawValue]
-            if let prefix {
-                // substr, not LIKE: a prefix may contain % or _ (see artifacts(runID:prefix:)).
-                sql += " AND (path = ? OR substr(path, 1, ?) = ?)"
-                args += [prefix, prefix.unicodeScalars.count + 1, prefix + "/"]
-            }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY path", arguments: StatementArguments(args)).map { row in
-                ModelArtifactRecord(
-                    modelID: modelID, path: row["path"], digest: try Digest(parsing: row["digest"]), size: row["size"],
-                    createdAt: Timestamp(millisecondsSince1970: row["created_at"]))
+            return try Self.files(db, table: "model_artifacts", owner: "model_id", modelID.rawValue, prefix: prefix).map {
+                ModelArtifactRecord(modelID: modelID, path: $0.path, digest: $0.digest, size: $0.size, createdAt: $0.createdAt)
             }
         }
     }

@@ -376,36 +376,54 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func recordArtifacts(_ list: [ArtifactRecord]) async throws {
         for a in list { try ArtifactRecord.validate(path: a.path) }
         try await write { db in
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (run_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size,
-                        created_at = excluded.created_at
-                    """)
-            var checked: Set<RunID> = []
-            for a in list {
-                if checked.insert(a.runID).inserted { try Self.requireRun(db, a.runID) }
-                try upsert.execute(arguments: [a.runID.rawValue, a.path, a.digest.description, a.size, a.createdAt.millisecondsSince1970])
-            }
+            try Self.upsertFiles(
+                db, table: "artifacts", owner: "run_id", list.map { ($0.runID.rawValue, $0.path, $0.digest, $0.size, $0.createdAt) }
+            ) { try Self.requireRun(db, RunID($0)) }
         }
     }
 
     public func artifacts(runID: RunID, prefix: String?) async throws -> [ArtifactRecord] {
         try lookup { db in
             try Self.requireRun(db, runID)
-            var sql = "SELECT * FROM artifacts WHERE run_id = ?"
-            var args: [any DatabaseValueConvertible] = [runID.rawValue]
-            if let prefix {
-                // substr, not LIKE: a prefix may contain % or _. SQLite's substr counts a text's
-                // characters (code points), not its bytes.
-                sql += " AND (path = ? OR substr(path, 1, ?) = ?)"
-                args += [prefix, prefix.unicodeScalars.count + 1, prefix + "/"]
+            return try Self.files(db, table: "artifacts", owner: "run_id", runID.rawValue, prefix: prefix).map {
+                ArtifactRecord(runID: runID, path: $0.path, digest: $0.digest, size: $0.size, createdAt: $0.createdAt)
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY path", arguments: StatementArguments(args)).map { row in
-                ArtifactRecord(
-                    runID: runID, path: row["path"], digest: try Digest(parsing: row["digest"]), size: row["size"],
-                    createdAt: Timestamp(millisecondsSince1970: row["created_at"]))
-            }
+        }
+    }
+
+    /// Records files by (owner, path), replacing what a path held; `require` checks each owner once.
+    /// Runs' artifacts and logged models' files are both kept this way.
+    static func upsertFiles(
+        _ db: Database, table: String, owner: String, _ files: [(owner: String, path: String, digest: Digest, size: Int64, time: Timestamp)],
+        require: (String) throws -> Void
+    ) throws {
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO \(table) (\(owner), path, digest, size, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (\(owner), path) DO UPDATE SET digest = excluded.digest, size = excluded.size,
+                    created_at = excluded.created_at
+                """)
+        var checked: Set<String> = []
+        for f in files {
+            if checked.insert(f.owner).inserted { try require(f.owner) }
+            try upsert.execute(arguments: [f.owner, f.path, f.digest.description, f.size, f.time.millisecondsSince1970])
+        }
+    }
+
+    /// An owner's files by path, optionally those under `prefix/` (or `prefix` itself).
+    static func files(
+        _ db: Database, table: String, owner: String, _ id: String, prefix: String?
+    ) throws -> [(path: String, digest: Digest, size: Int64, createdAt: Timestamp)] {
+        var sql = "SELECT path, digest, size, created_at FROM \(table) WHERE \(owner) = ?"
+        var args: [any DatabaseValueConvertible] = [id]
+        if let prefix {
+            // substr, not LIKE: a prefix may contain % or _. SQLite's substr counts a text's
+            // characters (code points), not its bytes.
+            sql += " AND (path = ? OR substr(path, 1, ?) = ?)"
+            args += [prefix, prefix.unicodeScalars.count + 1, prefix + "/"]
+        }
+        return try Row.fetchAll(db, sql: sql + " ORDER BY path", arguments: StatementArguments(args)).map { row in
+            (row[0], try Digest(parsing: row[1]), row[2], Timestamp(millisecondsSince1970: row[3]))
         }
     }
 }

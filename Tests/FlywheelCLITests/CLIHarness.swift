@@ -104,25 +104,16 @@ func runPython(_ interpreter: URL, _ args: [String], env: [String: String] = [:]
     guard FileManager.default.isExecutableFile(atPath: interpreter.path) else {
         throw CLI.CLIError(message: "no \(interpreter.path): run ./scripts/test.sh, which makes the venv with \(venvHint)")
     }
-    let p = Process()
-    p.executableURL = interpreter
-    p.arguments = args
-    var e = ProcessInfo.processInfo.environment
-    for (k, v) in env { e[k] = v }
-    p.environment = e
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("py-out-\(UUID().uuidString)")
-    let err = FileManager.default.temporaryDirectory.appendingPathComponent("py-err-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    let run = try PythonRun.start(interpreter, args, env: env)
+    run.process.waitUntilExit()
     defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
+        try? FileManager.default.removeItem(at: run.out)
+        try? FileManager.default.removeItem(at: run.err)
     }
-    p.standardOutput = try FileHandle(forWritingTo: out)
-    p.standardError = try FileHandle(forWritingTo: err)
-    try p.run()
-    p.waitUntilExit()
-    return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    return (
+        run.process.terminationStatus, (try? String(contentsOf: run.out, encoding: .utf8)) ?? "",
+        (try? String(contentsOf: run.err, encoding: .utf8)) ?? ""
+    )
 }
 
 /// Runs a shell command for test setup (git), failing the test on error.
