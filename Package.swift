@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "FlywheelPipelines", targets: ["FlywheelPipelines"]),
         .library(name: "FlywheelServing", targets: ["FlywheelServing"]),
         .library(name: "FlywheelServer", targets: ["FlywheelServer"]),
+        .library(name: "FlywheelUI", targets: ["FlywheelUI"]),
         .library(name: "FlywheelMonitoring", targets: ["FlywheelMonitoring"]),
         .library(name: "FlywheelCLI", targets: ["FlywheelCLI"]),
         .library(name: "FlywheelTesting", targets: ["FlywheelTesting"]),
@@ -90,10 +91,17 @@ let package = Package(
         ),
         // The one C target: the address of Swift concurrency's global-executor hook (see its header).
         .target(name: "CFlywheelHooks"),
+        // The web UI: pages rendered from the store's answers; no web framework (Server mounts it).
+        .target(
+            name: "FlywheelUI",
+            dependencies: ["FlywheelCore"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlywheelServer",
             dependencies: [
                 "FlywheelCore", "FlywheelData", "FlywheelLearn", "FlywheelRegistry", "FlywheelServing", "FlywheelMonitoring", "FlywheelYAML",
+                "FlywheelUI",
                 "CFlywheelHooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -192,6 +200,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelUITests",
+            dependencies: ["FlywheelCore", "FlywheelUI", "FlywheelTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

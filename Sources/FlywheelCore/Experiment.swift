@@ -52,3 +52,13 @@ extension String {
         return String(s)
     }
 }
+
+/// How busy an experiment is: its active runs and the latest start among them.
+public struct ExperimentActivity: Hashable, Sendable {
+    public var runs: Int
+    public var lastActivity: Timestamp?
+    public init(runs: Int, lastActivity: Timestamp?) {
+        self.runs = runs
+        self.lastActivity = lastActivity
+    }
+}

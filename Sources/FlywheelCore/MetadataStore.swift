@@ -18,6 +18,9 @@ public protocol MetadataStore: LoggedModelStore {
     func listExperiments(includeArchived: Bool) async throws -> [Experiment]
     /// Replaces name, description, labels and the archived flag of an existing experiment.
     func updateExperiment(_ experiment: Experiment) async throws
+    /// Per experiment that has any: how many active (not deleted) runs it holds and when the latest
+    /// of them started (the experiments page, without reading the runs).
+    func experimentActivity() async throws -> [ExperimentID: ExperimentActivity]
 
     // MARK: Runs
     func createRun(_ run: Run) async throws

@@ -127,6 +127,20 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func experimentActivity() async throws -> [ExperimentID: ExperimentActivity] {
+        try await read { db in
+            var out: [ExperimentID: ExperimentActivity] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT experiment_id, COUNT(*), MAX(start_time) FROM runs WHERE deleted_at IS NULL GROUP BY experiment_id")
+            while let row = try rows.next() {
+                let last: Int64? = row[2]
+                out[ExperimentID(rawValue: String(row[0] as Int64))] = ExperimentActivity(
+                    runs: row[1], lastActivity: last.map { Timestamp(millisecondsSince1970: $0) })
+            }
+            return out
+        }
+    }
+
     public func updateExperiment(_ e: Experiment) async throws {
         try Experiment.validate(name: e.name)
         guard let n = Int64(e.id.rawValue) else { throw FlywheelError.notFound("experiment \(e.id) not found") }

@@ -54,6 +54,17 @@ public actor InMemoryMetadataStore: MetadataStore {
         experiments.filter { includeArchived || !$0.archived }
     }
 
+    public func experimentActivity() -> [ExperimentID: ExperimentActivity] {
+        var out: [ExperimentID: ExperimentActivity] = [:]
+        for run in runs.values where run.deletedAt == nil {
+            var a = out[run.experimentID] ?? ExperimentActivity(runs: 0, lastActivity: nil)
+            a.runs += 1
+            a.lastActivity = max(a.lastActivity ?? run.startTime, run.startTime)
+            out[run.experimentID] = a
+        }
+        return out
+    }
+
     public func updateExperiment(_ experiment: Experiment) throws {
         try Experiment.validate(name: experiment.name)
         guard let i = experiments.firstIndex(where: { $0.id == experiment.id }) else {

@@ -27,6 +27,23 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
+    func activityCountsActiveRunsAndTheLatestStart(_ b: Backend) async throws {
+        let s = try b.make()
+        let a = try await s.createExperiment(NewExperiment(name: "a"), at: ts(1))
+        let c = try await s.createExperiment(NewExperiment(name: "c"), at: ts(1))
+        _ = try await s.createExperiment(NewExperiment(name: "empty"), at: ts(1))
+        _ = try await makeRun(s, exp: a.id, start: 10)
+        _ = try await makeRun(s, exp: a.id, start: 30)
+        let gone = try await makeRun(s, exp: a.id, start: 50)
+        try await s.setRunDeleted(id: gone, at: ts(60))
+        _ = try await makeRun(s, exp: c.id, start: 20)
+        let activity = try await s.experimentActivity()
+        #expect(activity.count == 2)
+        #expect(activity[a.id] == ExperimentActivity(runs: 2, lastActivity: ts(30)))
+        #expect(activity[c.id] == ExperimentActivity(runs: 1, lastActivity: ts(20)))
+    }
+
+    @Test(arguments: Backend.allCases)
     func archiveHidesFromListsAndRenameChecksUniqueness(_ b: Backend) async throws {
         let s = try b.make()
         var a = try await s.createExperiment(NewExperiment(name: "a"), at: ts(1))

@@ -1,0 +1,299 @@
+import FlywheelCore
+import FlywheelTesting
+import Foundation
+import Testing
+
+@testable import FlywheelUI
+
+/// A store seeded with one experiment of runs (one named with markup), a nested run, a metric
+/// history with a spike, an artifact, and a registered model with aliases.
+struct Seeded {
+    let store = InMemoryMetadataStore()
+    let blobs = InMemoryBlobStore()
+    var ui: WebUI { WebUI(store: store, blobs: blobs) }
+    let experiment: Experiment
+    let runs: [RunID]
+    let xss: RunID
+    let parent: RunID
+    let child: RunID
+
+    static let evil = "<script>alert(1)</script>"
+    static func spike(_ points: Int) -> Int { points * 54_321 / 100_000 }
+
+    init(runCount: Int = 12, historyPoints: Int = 2_000) async throws {
+        let t0 = Timestamp(millisecondsSince1970: 1_780_000_000_000)
+        experiment = try await store.createExperiment(NewExperiment(name: "churn <b>", description: "predict churn"), at: t0)
+        var ids: [RunID] = []
+        for i in 0..<runCount {
+            let id = RunID(rawValue: String(format: "run%04d", i))
+            try await store.createRun(
+                Run(id: id, experimentID: experiment.id, name: "r\(i)", status: i % 3 == 0 ? .failed : .finished,
+                    startTime: Timestamp(millisecondsSince1970: t0.millisecondsSince1970 + Int64(i) * 1000),
+                    endTime: Timestamp(millisecondsSince1970: t0.millisecondsSince1970 + Int64(i) * 1000 + 500)))
+            try await store.logBatch(
+                runID: id, params: [Param(key: "model", value: i % 2 == 0 ? "rf" : "gb"), Param(key: "depth", value: String(i % 4))],
+                metrics: [Metric(key: "accuracy", value: 0.5 + Double(i) / 100, timestamp: t0)], tags: [])
+            ids.append(id)
+        }
+        runs = ids
+        xss = RunID(rawValue: "xss")
+        try await store.createRun(Run(id: xss, experimentID: experiment.id, name: Seeded.evil, startTime: t0))
+        try await store.logBatch(
+            runID: xss, params: [Param(key: "note", value: "\"quoted\" & <tag> " + String(repeating: "x", count: 500))],
+            metrics: [], tags: [Tag(key: "owner", value: "<img src=x onerror=alert(2)>")])
+        parent = RunID(rawValue: "parent")
+        child = RunID(rawValue: "child")
+        try await store.createRun(Run(id: parent, experimentID: experiment.id, name: "sweep", startTime: t0))
+        try await store.createRun(Run(id: child, experimentID: experiment.id, name: "trial-1", startTime: t0, parentID: parent))
+        // A long history with one spike in the middle.
+        var history: [Metric] = []
+        for s in 0..<historyPoints {
+            history.append(Metric(key: "loss", value: s == Seeded.spike(historyPoints) ? 1_000 : 1 / Double(s + 1), step: Int64(s), timestamp: t0))
+        }
+        for chunk in stride(from: 0, to: history.count, by: 1000) {
+            try await store.logBatch(runID: ids[0], params: [], metrics: Array(history[chunk..<min(chunk + 1000, history.count)]), tags: [])
+        }
+        let blob = try await blobs.put(Data("hello <artifact>".utf8))
+        try await store.recordArtifacts([ArtifactRecord(runID: ids[0], path: "notes/readme.txt", digest: blob.digest, size: blob.size, createdAt: t0)])
+        try await store.createModel(RegisteredModel(name: "churn-model", description: "", labels: ["team": "ml"], createdAt: t0, updatedAt: t0))
+        let v1 = try await store.createModelVersion(
+            NewModelVersion(modelName: "churn-model", runID: ids[1], digest: nil, source: "runs:/\(ids[1].rawValue)/model"),
+            by: Attribution(actor: "alice", reason: "first"), at: t0)
+        _ = try await store.setAlias(model: "churn-model", alias: "production", version: v1.version, by: Attribution(actor: "bob", reason: "gate passed"), at: t0)
+    }
+
+    func get(_ target: String, cookie: String? = nil) async -> UIResponse {
+        await ui.respond(to: UIRequest(target: target, cookie: cookie))
+    }
+}
+
+@Suite struct WebUITests {
+    @Test func experimentsListShowsCountsAndEscapesNames() async throws {
+        let s = try await Seeded()
+        let page = await s.get("/")
+        #expect(page.status == 200)
+        #expect(page.text.contains("churn &lt;b&gt;"))
+        #expect(!page.text.contains("churn <b>"))
+        // 12 runs + xss + parent + child.
+        #expect(page.text.contains("<td class=\"n\">15</td>"))
+        let none = await s.get("/experiments?q=nothing-like-this")
+        #expect(none.text.contains("No experiment matches"))
+    }
+
+    @Test func runsTablePagesSortsAndFiltersWithOr() async throws {
+        let s = try await Seeded(runCount: 30)
+        let id = s.experiment.id.rawValue
+        let page = await s.get("/experiments/\(id)?size=10&order=metrics.accuracy%20DESC&filter=params.model%20%3D%20%27rf%27%20or%20params.model%20%3D%20%27gb%27")
+        #expect(page.status == 200)
+        let names = Self.runNames(page.text)
+        #expect(names == (20..<30).reversed().map { "r\($0)" })
+        #expect(page.text.contains("next page"))
+        // Follow the next link: the following ten.
+        let next = try #require(Self.href(page.text, label: "next page »"))
+        let page2 = await s.get(next)
+        #expect(Self.runNames(page2.text) == (10..<20).reversed().map { "r\($0)" })
+        // Parentheses and AND narrow it.
+        let narrow = await s.get(
+            "/experiments/\(id)?order=metrics.accuracy%20ASC&filter=(params.model%20%3D%20%27rf%27)%20and%20metrics.accuracy%20%3E%3D%200.7")
+        #expect(Self.runNames(narrow.text) == stride(from: 20, to: 30, by: 2).map { "r\($0)" })
+    }
+
+    @Test func aBadFilterIsA400ThatNamesTheFault() async throws {
+        let s = try await Seeded()
+        let page = await s.get("/experiments/\(s.experiment.id.rawValue)?filter=metrics.accuracy%20%3E%3E%201")
+        #expect(page.status == 400)
+        #expect(page.text.contains("filter error"))
+        #expect(page.text.contains("value=\"metrics.accuracy &gt;&gt; 1\""))
+    }
+
+    @Test func cellLinksFilterByTheirValue() async throws {
+        let s = try await Seeded()
+        let page = await s.get("/experiments/\(s.experiment.id.rawValue)?col=params.model")
+        let href = try #require(Self.href(page.text, label: "rf"))
+        let filtered = await s.get(href)
+        #expect(filtered.status == 200)
+        let names = Self.runNames(filtered.text)
+        #expect(!names.isEmpty)
+        #expect(names.allSatisfy { Int($0.dropFirst())! % 2 == 0 })
+        // Only the chosen column is rendered.
+        #expect(page.text.contains(">params.model</a>"))
+        #expect(!page.text.contains(">metrics.accuracy</a>"))
+    }
+
+    @Test func childRunsSitUnderTheirParent() async throws {
+        let s = try await Seeded()
+        let page = await s.get("/experiments/\(s.experiment.id.rawValue)?order=attributes.run_name%20ASC")
+        let text = page.text
+        let sweep = try #require(text.range(of: ">sweep</a>"))
+        let trial = try #require(text.range(of: ">trial-1</a>"))
+        #expect(sweep.upperBound < trial.lowerBound)
+        let between = text[sweep.upperBound..<trial.lowerBound]
+        #expect(between.contains("<tr class=\"child\">"))
+        #expect(!between.contains(">r1</a>"))
+    }
+
+    @Test func markupInUserDataShowsAsTextEverywhere() async throws {
+        let s = try await Seeded()
+        for target in ["/experiments/\(s.experiment.id.rawValue)", "/runs/xss", "/compare?runs=xss&runs=run0001"] {
+            let page = await s.get(target)
+            #expect(page.status == 200, "\(target)")
+            #expect(!page.text.contains("<script>alert"), "\(target)")
+            #expect(!page.text.contains("<img src=x"), "\(target)")
+        }
+        let run = await s.get("/runs/xss")
+        #expect(run.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(run.text.contains("&lt;img src=x onerror=alert(2)&gt;"))
+        // The 500-character param is cut, with the whole value one click away.
+        #expect(run.text.contains("<details class=\"long\">"))
+    }
+
+    @Test func missingThingsAre404Pages() async throws {
+        let s = try await Seeded()
+        for target in ["/experiments/999", "/runs/nope", "/runs/run0000/metrics/nope", "/models/nope", "/nowhere", "/runs/run0000/artifacts/missing.txt"] {
+            let page = await s.get(target)
+            #expect(page.status == 404, "\(target)")
+            #expect(page.contentType.hasPrefix("text/html"))
+        }
+    }
+
+    @Test func runPageShowsEverythingRecorded() async throws {
+        let s = try await Seeded()
+        let page = await s.get("/runs/run0001")
+        #expect(page.status == 200)
+        for piece in ["r1", "model", "gb", "accuracy", "0.51", "/runs/run0001/metrics/accuracy"] { #expect(page.text.contains(piece), "\(piece)") }
+        let withArtifact = await s.get("/runs/run0000")
+        #expect(withArtifact.text.contains("/runs/run0000/artifacts/notes/readme.txt"))
+        let file = await s.get("/runs/run0000/artifacts/notes/readme.txt")
+        #expect(file.text == "hello <artifact>")
+        #expect(file.contentType.hasPrefix("text/plain"))
+    }
+
+    @Test func metricChartKeepsEverySpikeInFewKilobytes() async throws {
+        let s = try await Seeded(runCount: 2, historyPoints: 100_000)
+        let page = await s.get("/runs/run0000/metrics/loss")
+        #expect(page.status == 200)
+        #expect(page.text.contains("100000 points → "))
+        let svg = try #require(page.text.range(of: "<svg class=\"chart\"").map { page.text[$0.lowerBound...] })
+        let end = try #require(svg.range(of: "</svg>"))
+        #expect(svg[..<end.upperBound].utf8.count < 40_000)
+        // The spike is the maximum: its bucket reaches the top of the plot (y = 12).
+        #expect(svg[..<end.upperBound].contains(" 12.0L"))
+        // The full series downloads.
+        let csv = await s.get("/runs/run0000/metrics/loss?format=csv")
+        #expect(csv.text.split(separator: "\n").count == 100_001)
+        #expect(csv.text.contains("\n54321,"))
+    }
+
+    @Test func downsamplingKeepsTheMaxAndMinOfEveryBucket() {
+        var xs: [Double] = []
+        var ys: [Double] = []
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<50_000 {
+            xs.append(Double(i))
+            ys.append(Double.random(in: -1...1, using: &rng))
+        }
+        let d = Downsampled(xs: xs, ys: ys, buckets: 100, logY: false)
+        #expect(d.buckets.count == 100)
+        for b in d.buckets {
+            let inBucket = zip(xs, ys).filter { $0.0 >= b.x0 && ($0.0 < b.x1 || b.x1 >= xs.last!) }.map(\.1)
+            #expect(b.max == inBucket.max())
+            #expect(b.min == inBucket.min())
+            #expect(b.count == inBucket.count)
+        }
+    }
+
+    @Test func compareWorksAcrossExperiments() async throws {
+        let s = try await Seeded()
+        let other = try await s.store.createExperiment(NewExperiment(name: "other"), at: Timestamp(millisecondsSince1970: 0))
+        let id = RunID(rawValue: "elsewhere")
+        try await s.store.createRun(Run(id: id, experimentID: other.id, name: "elsewhere", startTime: Timestamp(millisecondsSince1970: 0)))
+        try await s.store.logBatch(runID: id, params: [Param(key: "model", value: "svm")], metrics: [Metric(key: "accuracy", value: 0.99, timestamp: Timestamp(millisecondsSince1970: 0))], tags: [])
+        let page = await s.get("/compare?runs=run0001&runs=elsewhere")
+        #expect(page.status == 200)
+        let text = page.text
+        // The differing param is listed before the metrics section.
+        let diff = try #require(text.range(of: "Params that differ"))
+        let model = try #require(text.range(of: "<th>model</th>"))
+        let metrics = try #require(text.range(of: "Metrics (latest)"))
+        #expect(diff.upperBound < model.lowerBound && model.upperBound < metrics.lowerBound)
+        #expect(text.contains("aria-label=\"parallel coordinates\"") || text.contains("Fewer than two numeric"))
+        let missing = await s.get("/compare?runs=run0001&runs=ghost")
+        #expect(missing.status == 404)
+    }
+
+    @Test func modelsListAndDetailShowAliasesAndHistory() async throws {
+        let s = try await Seeded()
+        let list = await s.get("/models?q=production")
+        #expect(list.text.contains(">churn-model</a>"))
+        #expect(list.text.contains("production → v1"))
+        let none = await s.get("/models?q=zzz")
+        #expect(none.text.contains("No model matches"))
+        let detail = await s.get("/models/churn-model")
+        #expect(detail.status == 200)
+        #expect(detail.text.contains("/runs/run0001"))
+        #expect(detail.text.contains("gate passed"))
+        #expect(detail.text.contains("bob"))
+    }
+
+    @Test func themeChoiceIsRenderedByTheServerAndKeptInACookie() async throws {
+        let s = try await Seeded()
+        let dark = await s.get("/", cookie: "other=1; flywheel_theme=dark")
+        #expect(dark.text.hasPrefix("<!doctype html>\n<html lang=\"en\" data-theme=\"dark\">"))
+        let auto = await s.get("/")
+        #expect(auto.text.hasPrefix("<!doctype html>\n<html lang=\"en\">"))
+        let set = await s.get("/ui/theme?set=light&back=%2Fmodels")
+        #expect(set.status == 303)
+        #expect(set.headers.contains { $0.0 == "Location" && $0.1 == "/models" })
+        #expect(set.headers.contains { $0.0 == "Set-Cookie" && $0.1.hasPrefix("flywheel_theme=light;") })
+        // No open redirect.
+        let away = await s.get("/ui/theme?set=dark&back=https%3A%2F%2Fevil.example")
+        #expect(away.headers.contains { $0.0 == "Location" && $0.1 == "/" })
+    }
+
+    @Test func assetsAreSmallAndEveryPageLinksOnlyToThisServer() async throws {
+        let s = try await Seeded()
+        #expect(Assets.script.utf8.count <= 15_000)
+        #expect(Assets.stylesheet.utf8.count <= 15_000)
+        let css = await s.get(Link.stylesheet.href)
+        #expect(css.status == 200 && css.contentType.hasPrefix("text/css"))
+        let js = await s.get(Link.script.href)
+        #expect(js.status == 200)
+        for target in ["/", "/experiments/\(s.experiment.id.rawValue)", "/runs/run0000", "/runs/run0000/metrics/loss", "/models", "/models/churn-model", "/compare?runs=run0000&runs=run0001", "/lineage?node=run:run0001"] {
+            let page = await s.get(target)
+            #expect(page.status == 200, "\(target)")
+            #expect(page.body.count <= 150_000, "\(target)")
+            for attr in ["src=\"", "href=\""] {
+                var rest = Substring(page.text)
+                while let r = rest.range(of: attr) {
+                    rest = rest[r.upperBound...]
+                    let url = rest.prefix { $0 != "\"" }
+                    #expect(url.hasPrefix("/") || url.hasPrefix("#") || url.hasPrefix("data:"), "\(target): \(url)")
+                }
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    /// The run names in the runs table, in order.
+    static func runNames(_ html: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(html)
+        while let r = rest.range(of: "<a href=\"/runs/") {
+            rest = rest[r.upperBound...]
+            guard let close = rest.range(of: "\">"), let end = rest.range(of: "</a>") else { break }
+            out.append(String(rest[close.upperBound..<end.lowerBound]))
+            rest = rest[end.upperBound...]
+        }
+        return out
+    }
+
+    /// The (unescaped) href of the first link whose text is `label`.
+    static func href(_ html: String, label: String) -> String? {
+        guard let end = html.range(of: "\">\(label)</a>") else { return nil }
+        let before = html[..<end.lowerBound]
+        guard let start = before.range(of: "href=\"", options: .backwards) else { return nil }
+        return String(before[start.upperBound...]).replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+    }
+}
