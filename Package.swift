@@ -147,7 +147,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "flywheel-bench",
-            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelData", "FlywheelLearn"],
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelData", "FlywheelLearn", "FlywheelUI"],
             path: "Sources/FlywheelBench",
             swiftSettings: swiftSettings
         ),

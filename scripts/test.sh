@@ -3,11 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the build and tests use: SQLite's headers (GRDB links the system SQLite) and git
-# (run provenance is read from git).
+# System packages the build and tests use: SQLite's headers (GRDB links the system SQLite), git
+# (run provenance is read from git), and Chromium with its driver (the browser suite of the UI).
 missing=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v git >/dev/null 2>&1 || missing+=(git)
+dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)
+dpkg -s chromium-driver >/dev/null 2>&1 || missing+=(chromium-driver)
 if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
@@ -51,6 +53,8 @@ venv oip "tritonclient[http]==2.73.0" "numpy==2.3.5"
 # tests compare answers with.
 venv mlflow "mlflow-skinny==3.17.2"
 venv mlflow-full "mlflow==3.17.2" "scikit-learn==1.8.0" "pandas==2.3.3"
+# The web UI is driven in headless Chromium by Selenium (the driver is Debian's chromedriver).
+venv ui "selenium==4.48.0"
 
 swift build --build-tests
 swift test --skip-build

@@ -2,6 +2,7 @@
 //
 //   flywheel-bench tracking [--dir D] [--single N] …   tracking through the Swift API (bench/tracking.sh)
 //   flywheel-bench learn csv|fit|serve …               FlywheelData / FlywheelLearn (bench/learn.sh)
+//   flywheel-bench ui [--runs N] …                      the web UI's pages, rendered in process (bench/ui.sh)
 //
 // Each mode prints one JSON object on standard output.
 import Foundation
@@ -12,9 +13,11 @@ case "tracking":
     try await runTracking(Array(arguments.dropFirst()))
 case "learn":
     try runLearn(Array(arguments.dropFirst()))
+case "ui":
+    try await runUIBench(Array(arguments.dropFirst()))
 case let first? where first.hasPrefix("--"):
     // The interface before modes existed: options only, meaning tracking.
     try await runTracking(arguments)
 default:
-    fail("usage: flywheel-bench tracking [options] | flywheel-bench learn csv|fit|serve [options]")
+    fail("usage: flywheel-bench tracking [options] | flywheel-bench learn csv|fit|serve [options] | flywheel-bench ui [options]")
 }

@@ -22,7 +22,7 @@ public struct FlywheelCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ExperimentsCommand.self, RunsCommand.self, ArtifactsCommand.self, ModelsCommand.self,
             LineageCommand.self, DataCommand.self, TrainCommand.self, PredictCommand.self, RunCommand.self, PipelinesCommand.self,
-            ComponentsCommand.self, StepCommand.self, SchedulerCommand.self, EventsCommand.self, DeployCommand.self, ServerCommand.self, LogsCommand.self,
+            ComponentsCommand.self, StepCommand.self, SchedulerCommand.self, EventsCommand.self, DeployCommand.self, ServerCommand.self, UICommand.self, LogsCommand.self,
             FeedbackCommand.self, LabelsCommand.self, DriftCommand.self, MonitorCommand.self, QuickstartCommand.self, DemoCommand.self,
         ]
     )

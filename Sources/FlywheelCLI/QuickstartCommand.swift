@@ -186,7 +186,7 @@ struct Quickstart {
         summary.seconds = Date().timeIntervalSince(started)
         printSummary(root)
         if keepServing {
-            say("\nserving at \(server.url) (Ctrl-C stops it)")
+            say("\nserving at \(server.url); the web UI: \(server.url)/ (Ctrl-C stops it)")
             let stop = StopFlag()
             let watcher = SignalWatcher(message: "stopping the server") { stop.set() }
             while !stop.isSet { try? await Task.sleep(for: .milliseconds(200)) }
@@ -405,6 +405,7 @@ struct Quickstart {
               flywheel monitor alerts                   # what fired and what it did
               flywheel logs predictions --deployment churn --since 1h
               flywheel runs list                        # every tracked run, with params and metrics
+              flywheel server                           # then the web UI at http://127.0.0.1:8080/ shows all of it
             """)
     }
 }

@@ -12,6 +12,7 @@ extension RunsCommand {
                   metrics.accuracy > 0.9 and params.model = 'rf' and labels.team = 'ml'
                   tags.stage in ('prod', 'staging') or attributes.status = 'failed'
                   params.optimizer LIKE 'ad%'
+                  metrics.loss BETWEEN 0.1 AND 0.3 and tags.reviewed IS NULL
                 Fields: metrics.KEY (numbers), params.KEY, tags.KEY, labels.KEY (strings), and the
                 attributes run_id, run_name, status, start_time, end_time, experiment_id,
                 parent_run_id. Quote keys with spaces in backticks: metrics.`val loss` < 1.

@@ -10,7 +10,7 @@ import NIOCore
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Serve the workspace over HTTP: deployments (Open Inference Protocol, /predict), /api/v1, the MLflow API, /metrics.",
+        abstract: "Serve the workspace over HTTP: the web UI at /, deployments (Open Inference Protocol, /predict), /api/v1, the MLflow API, /metrics.",
         discussion: prose("""
             Loads every deployment's model versions, then answers POST /predict/NAME with one JSON
             record or an array of them, and the Open Inference Protocol under /v2. Deployments and
@@ -59,6 +59,7 @@ struct ServerCommand: AsyncParsableCommand {
             let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
             ws.recordServer(url: "http://\(reachable):\(bound)")
             Output.line("flywheel server listening on http://\(host):\(bound) (workspace \(root))")
+            Output.line("web UI: http://\(reachable):\(bound)/")
         }
         defer { ws.clearServer() }
         try await app.run()

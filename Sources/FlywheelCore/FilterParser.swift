@@ -232,6 +232,28 @@ struct FilterParser {
     mutating func parseComparison() throws -> RunFilter {
         let field = try parseField()
         let opToken = current
+        if isKeyword(current, "is") {
+            pos += 1
+            var not = false
+            if isKeyword(current, "not") {
+                not = true
+                pos += 1
+            }
+            guard isKeyword(current, "null") else { throw fail("expected NULL or NOT NULL after IS", at: current) }
+            pos += 1
+            return not ? .not(.missing(field)) : .missing(field)
+        }
+        if isKeyword(current, "between") {
+            pos += 1
+            guard field.isNumeric else {
+                throw fail("BETWEEN compares numbers; \(field) holds strings (use =, !=, LIKE, ILIKE or IN)", at: opToken)
+            }
+            let low = try parseValue(for: field)
+            guard isKeyword(current, "and") else { throw fail("expected AND between the two ends of BETWEEN", at: current) }
+            pos += 1
+            let high = try parseValue(for: field)
+            return .and(.compare(field, .greaterOrEqual, low), .compare(field, .lessOrEqual, high))
+        }
         var negated = false
         if isKeyword(current, "not") {
             negated = true
@@ -260,7 +282,7 @@ struct FilterParser {
         case .identifier(let w) where w.lowercased() == "like": op = .like
         case .identifier(let w) where w.lowercased() == "ilike": op = .ilike
         default:
-            throw fail("expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN) after \(field)", at: opToken)
+            throw fail("expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, BETWEEN, IS NULL) after \(field)", at: opToken)
         }
         pos += 1
         if field.isNumeric, op == .like || op == .ilike {

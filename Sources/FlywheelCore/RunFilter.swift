@@ -1,5 +1,6 @@
 /// A parsed run search filter, e.g.
-/// `metrics.accuracy > 0.9 and params.model = 'rf' and labels.team = 'ml'`.
+/// `metrics.accuracy > 0.9 and params.model = 'rf' and labels.team = 'ml'`, with `or`, `not`,
+/// parentheses, `IN (…)`, `BETWEEN a AND b` (both ends included) and `IS [NOT] NULL`.
 ///
 /// Backends translate the tree into their own query language with bound parameters; nothing the
 /// user typed is ever spliced into SQL. A comparison on a value a run does not have is false, so
@@ -10,6 +11,8 @@ public indirect enum RunFilter: Hashable, Sendable {
     case not(RunFilter)
     case compare(RunField, ComparisonOperator, FilterValue)
     case membership(RunField, negated: Bool, [FilterValue])
+    /// The run has no value for the field (`metrics.x IS NULL`; `IS NOT NULL` is its negation).
+    case missing(RunField)
 }
 
 /// What a filter or ordering can refer to.
@@ -108,6 +111,8 @@ extension RunFilter {
             guard let actual = detail.value(of: field) else { return false }
             let found = values.contains { actual.compare(.equal, $0) }
             return negated ? !found : found
+        case .missing(let field):
+            return detail.value(of: field) == nil
         }
     }
 }

@@ -144,6 +144,14 @@ struct RunSearchSQL {
                 a.append(contentsOf: values.map(bind))
                 return "\(lhs) \(negated ? "NOT IN" : "IN") (\(databaseQuestionMarks(count: values.count)))"
             }
+        case .missing(let field):
+            // A metric, param or tag exists when its row does (SQLite stores a NaN metric as NULL,
+            // and NaN is still a value); a label or attribute when it is not NULL.
+            let rowed: Bool = switch field {
+            case .metric, .param, .tag: true
+            case .label, .attribute: false
+            }
+            return "(NOT \(comparison(field, args: &args) { lhs, _ in rowed ? "1" : "\(lhs) IS NOT NULL" }))"
         }
     }
 

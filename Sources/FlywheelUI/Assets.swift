@@ -38,7 +38,7 @@ enum Assets {
         table{border-collapse:collapse;font-variant-numeric:tabular-nums}
         th,td{border-bottom:1px solid var(--line);padding:.3em .6em;text-align:left;vertical-align:top}
         thead th{background:var(--head);position:sticky;top:0;white-space:nowrap}
-        td.n{text-align:right}
+        td.n{text-align:right;white-space:nowrap}.t{white-space:nowrap}
         .scroll{overflow-x:auto;max-width:100%}
         table.kv th{font-weight:500;color:var(--muted);white-space:nowrap}
         .badge{display:inline-block;padding:0 .5em;border-radius:8px;font-size:12px;border:1px solid currentColor}
@@ -56,7 +56,7 @@ enum Assets {
         details.cols label{display:block;font-size:12px}
         .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(22em,1fr));gap:0 2em}
         svg.chart{background:var(--bg);max-width:100%;height:auto}
-        svg.chart .axis{stroke:var(--line)}svg.chart text{fill:var(--muted);font-size:11px}
+        svg.chart .axis{stroke:var(--line);fill:none}svg.chart text{fill:var(--muted);font-size:11px}
         svg.chart .env{fill:var(--band);stroke:none}svg.chart .line{fill:none;stroke:var(--chart);stroke-width:1.2}
         code,pre{background:var(--code);border-radius:3px;padding:0 .3em;font-family:ui-monospace,monospace;font-size:12.5px}
         tr.child td:first-child{padding-left:2em}

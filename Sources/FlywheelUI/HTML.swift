@@ -36,6 +36,13 @@ struct HTML: Sendable {
         output += Format.number(d)
     }
 
+    /// A time in UTC that never wraps: `<span class="t">2026-12-07 19:53:24</span>`.
+    mutating func time(_ t: Timestamp) {
+        raw("<span class=\"t\">")
+        output += Format.time(t)
+        raw("</span>")
+    }
+
     /// ` name="value"`, the value escaped.
     mutating func attribute(_ name: StaticString, _ value: some StringProtocol) {
         raw(" ")

@@ -51,6 +51,9 @@ struct Link: Hashable, Sendable {
     static func theme(_ theme: Theme, back: String) -> Link {
         Link(path: ["ui", "theme"], query: [("set", theme.rawValue), ("back", back)])
     }
+    static func pipelineRun(_ id: PipelineRunID) -> Link { Link(path: ["pipelines", "runs", id.rawValue]) }
+    static func deployment(_ name: String) -> Link { Link(path: ["deployments", name]) }
+    static func monitor(_ name: String) -> Link { Link(path: ["monitors", name]) }
     static func lineage(_ ref: ResourceRef) -> Link { Link(path: ["lineage"], query: [("node", ref.description)]) }
 
     /// The page a lineage node is shown on, when there is one.
@@ -60,6 +63,8 @@ struct Link: Hashable, Sendable {
         case .modelVersion:
             guard let at = ref.id.lastIndex(of: "/") else { return nil }
             return .model(String(ref.id[..<at]))
+        case .pipelineRun: return .pipelineRun(PipelineRunID(rawValue: ref.id))
+        case .deployment: return .deployment(ref.id)
         default: return .lineage(ref)
         }
     }

@@ -84,8 +84,8 @@ struct Downsampled: Sendable {
             hi = Swift.max(hi, y)
         }
         buckets = out
-        xRange = first...(span > 0 ? last : first + 1)
-        yRange = lo == hi ? (lo - 0.5)...(hi + 0.5) : lo...hi
+        xRange = first...last
+        yRange = lo...hi
     }
 }
 
@@ -132,10 +132,21 @@ enum MetricChart {
             h.raw("<text x=\"450\" y=\"150\" text-anchor=\"middle\">no finite values to draw</text></svg>")
             return Fragment(h)
         }
-        let x0 = drawn.map(\.xRange.lowerBound).min()!
-        let x1 = drawn.map(\.xRange.upperBound).max()!
-        let y0 = drawn.map(\.yRange.lowerBound).min()!
-        let y1 = drawn.map(\.yRange.upperBound).max()!
+        // invariant: `drawn` is not empty (checked above).
+        var x0 = drawn.map(\.xRange.lowerBound).min()!
+        var x1 = drawn.map(\.xRange.upperBound).max()!
+        var y0 = drawn.map(\.yRange.lowerBound).min()!
+        var y1 = drawn.map(\.yRange.upperBound).max()!
+        // A single x or a flat line: widen around it so it draws in the middle.
+        if x1 == x0 {
+            x0 -= 0.5
+            x1 += 0.5
+        }
+        if y1 == y0 {
+            let pad = max(abs(y0) * 0.1, 1e-9)
+            y0 -= pad
+            y1 += pad
+        }
         let pw = width - left - right
         let ph = height - top - bottom
         func px(_ x: Double) -> Double { left + (x1 > x0 ? (x - x0) / (x1 - x0) * pw : pw / 2) }

@@ -43,7 +43,7 @@ extension WebUI {
                 h.raw("</td><td class=\"n\">")
                 h.int(a?.runs ?? 0)
                 h.raw("</td><td>")
-                h.text(Format.time(a?.lastActivity ?? e.updatedAt))
+                h.time(a?.lastActivity ?? e.updatedAt)
                 h.raw("</td><td>")
                 h.text(e.labels.formatted)
                 h.raw("</td><td>")

@@ -38,7 +38,7 @@ extension WebUI {
                 h.raw("</td><td>")
                 h.text(m.labels.formatted)
                 h.raw("</td><td>")
-                h.text(Format.time(m.updatedAt))
+                h.time(m.updatedAt)
                 h.raw("</td></tr>")
             }
             h.raw("</tbody></table>")
@@ -84,7 +84,7 @@ extension WebUI {
                     h.raw("</td><td><code>")
                     h.text(v.digest.map { String($0.hex.prefix(12)) } ?? "")
                     h.raw("</code></td><td>")
-                    h.text(Format.time(v.createdAt))
+                    h.time(v.createdAt)
                     h.raw("</td><td>")
                     h.truncated(v.description, limit: 80)
                     h.raw("</td></tr>")
@@ -96,7 +96,7 @@ extension WebUI {
                 h.raw("<table><thead><tr><th>When</th><th>What</th><th>Who</th><th>Why</th></tr></thead><tbody>")
                 for e in events.sorted(by: { $0.time > $1.time }) {
                     h.raw("<tr><td>")
-                    h.text(Format.time(e.time))
+                    h.time(e.time)
                     h.raw("</td><td>")
                     h.text(Self.describe(e))
                     h.raw("</td><td>")

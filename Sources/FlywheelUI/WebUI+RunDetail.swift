@@ -10,6 +10,11 @@ extension WebUI {
     /// `/runs/ID`: everything a run recorded, and what it came from and led to.
     func runPage(_ r: UIRequest, id: RunID) async throws -> UIResponse {
         let run = try await requireRun(id)
+        if r.value("fragment") == "metrics" {
+            var h = HTML()
+            Self.metricsTable(&h, id, try await store.runData(id: id))
+            return UIResponse(body: h.output, headers: [("X-Live", run.status == .running ? "1" : "0")])
+        }
         async let dataQ = store.runData(id: id)
         async let ioQ = store.runIO(id: id)
         async let artifactsQ = store.artifacts(runID: id, prefix: nil)
@@ -41,9 +46,14 @@ extension WebUI {
             }
             h.raw("</section><section><h2>Params</h2>")
             Layout.keyValues(&h, data.params.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-            h.raw("</section><section><h2>Metrics</h2>")
+            h.raw("</section><section><h2>Metrics</h2><div")
+            if run.status == .running {
+                // Live while the run runs: the table refreshes from its fragment.
+                h.attribute("data-refresh", Link(path: ["runs", id.rawValue], query: [("fragment", "metrics")]).href)
+            }
+            h.raw(">")
             Self.metricsTable(&h, id, data)
-            h.raw("</section><section><h2>Tags</h2>")
+            h.raw("</div></section><section><h2>Tags</h2>")
             Layout.keyValues(&h, data.tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
             h.raw("<h2>Labels</h2>")
             Layout.keyValues(&h, run.labels.sorted.map { ($0.key, $0.value) })

@@ -43,7 +43,7 @@ extension WebUI {
                 h.text(problem)
                 h.raw("</p>")
             }
-            Self.columnPicker(&h, id, state, page.runs)
+            Self.columnPicker(&h, id, state, page.runs, search: (r.value("keys") ?? "").trimmingCharacters(in: .whitespaces))
             Self.runsTable(&h, id, state, columns, page.runs)
             h.raw("<div class=\"pager\"><span class=\"muted\">")
             h.int(page.runs.count)
@@ -111,9 +111,14 @@ extension WebUI {
         h.raw("</form>")
     }
 
-    /// A `<details>` with a checkbox per key found on this page (a search box filters the list when
-    /// JavaScript runs); submitting it keeps filter and sort.
-    static func columnPicker(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState, _ runs: [RunDetail]) {
+    /// At most this many keys are listed in the picker; a search (on the server, so it works
+    /// without JavaScript) narrows the rest.
+    static let pickerLimit = 300
+
+    /// A `<details>` with a checkbox per key found on this page, narrowed by `keys=` (typing in
+    /// the search box also filters the listed ones at once when JavaScript runs); submitting it
+    /// keeps filter and sort.
+    static func columnPicker(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState, _ runs: [RunDetail], search: String) {
         var keys = Set<RunColumn>()
         for d in runs {
             for k in d.data.latestMetrics.keys { keys.insert(.metric(k)) }
@@ -124,21 +129,34 @@ extension WebUI {
         let chosen = Set(state.columns.compactMap(RunColumn.init(field:)))
         for c in chosen { keys.insert(c) }
         guard !keys.isEmpty else { return }
-        h.raw("<details class=\"cols\"><summary>Columns (")
+        let matching = keys.filter { search.isEmpty || chosen.contains($0) || $0.field.localizedCaseInsensitiveContains(search) }
+            .sorted { $0.field < $1.field }
+        let listed = matching.prefix(Self.pickerLimit)
+        h.raw("<details class=\"cols\"")
+        if !search.isEmpty { h.raw(" open") }
+        h.raw("><summary>Columns (")
         h.int(state.columns.isEmpty ? 0 : chosen.count)
         h.raw(" chosen of ")
         h.int(keys.count)
         h.raw(" keys on this page)</summary><form method=\"get\"")
         h.attribute("action", Link.experiment(id).href)
-        h.raw("><input class=\"colsearch\" type=\"search\" placeholder=\"search keys\">")
+        h.raw("><input class=\"colsearch\" type=\"search\" name=\"keys\" placeholder=\"search keys\"")
+        h.attribute("value", search)
+        h.raw(">")
         for (name, value) in state.query where name != "col" && name != "page" && !value.isEmpty {
             h.raw("<input type=\"hidden\"")
             h.attribute("name", name)
             h.attribute("value", value)
             h.raw(">")
         }
-        h.raw("<button>Show chosen columns</button><div class=\"list\">")
-        for c in keys.sorted(by: { $0.field < $1.field }) {
+        h.raw("<button>Show chosen columns</button>")
+        if matching.count > listed.count {
+            h.raw(" <span class=\"muted\">")
+            h.int(matching.count - listed.count)
+            h.raw(" more keys: search to narrow</span>")
+        }
+        h.raw("<div class=\"list\">")
+        for c in listed {
             h.raw("<label><input type=\"checkbox\" name=\"col\"")
             h.attribute("value", c.field)
             if chosen.contains(c) { h.raw(" checked") }
@@ -184,7 +202,7 @@ extension WebUI {
             h.raw("</td><td>")
             Layout.badge(&h, d.run.status.rawValue)
             h.raw("</td><td>")
-            h.text(Format.time(d.run.startTime))
+            h.time(d.run.startTime)
             h.raw("</td><td class=\"n\">")
             if let end = d.run.endTime { h.text(Format.duration(milliseconds: end.millisecondsSince1970 - d.run.startTime.millisecondsSince1970)) }
             h.raw("</td>")

@@ -115,7 +115,7 @@ public struct WebUI: Sendable {
     }
 
     /// The path prefixes the UI owns; the server routes these (and `/`) here.
-    public static let prefixes = ["experiments", "runs", "compare", "models", "lineage", "ui"]
+    public static let prefixes = ["experiments", "runs", "compare", "models", "pipelines", "deployments", "monitors", "lineage", "ui"]
 
     public func respond(to request: UIRequest) async -> UIResponse {
         do {
@@ -150,6 +150,15 @@ public struct WebUI: Sendable {
         case "models":
             if s.count == 1 { return try await modelsPage(r) }
             if s.count == 2 { return try await modelPage(r, name: s[1]) }
+        case "pipelines":
+            if s.count == 1 { return try await pipelinesPage(r) }
+            if s.count == 3, s[1] == "runs" { return try await pipelineRunPage(r, id: PipelineRunID(rawValue: s[2])) }
+        case "deployments":
+            if s.count == 1 { return try await deploymentsPage(r) }
+            if s.count == 2 { return try await deploymentPage(r, name: s[1]) }
+        case "monitors":
+            if s.count == 1 { return try await monitorsPage(r) }
+            if s.count == 2 { return try await monitorPage(r, name: s[1]) }
         case "lineage" where s.count == 1: return try await lineagePage(r)
         case "ui":
             if s.count == 2, s[1] == "theme" { return themeSwitch(r) }

@@ -33,6 +33,22 @@ import Testing
         #expect(try RunFilter(parsing: "attributes.start_time >= 100") == .compare(.attribute(.startTime), .greaterOrEqual, .number(100)))
     }
 
+    @Test func rangesAndNulls() throws {
+        #expect(
+            try RunFilter(parsing: "metrics.acc BETWEEN 0.8 AND 0.9 or params.x IS NULL")
+                == .or(
+                    .and(.compare(.metric("acc"), .greaterOrEqual, .number(0.8)), .compare(.metric("acc"), .lessOrEqual, .number(0.9))),
+                    .missing(.param("x"))))
+        #expect(try RunFilter(parsing: "tags.owner is not null") == .not(.missing(.tag("owner"))))
+        let d = RunDetail(
+            run: Run(id: "r", experimentID: "1", name: "n", startTime: Timestamp(millisecondsSince1970: 0)),
+            data: RunData(params: ["opt": "adam"], latestMetrics: ["acc": Metric(key: "acc", value: 0.9, timestamp: Timestamp(millisecondsSince1970: 0))]))
+        #expect(try RunFilter(parsing: "metrics.acc between 0.9 and 1").matches(d))
+        #expect(try !RunFilter(parsing: "metrics.acc between 0.91 and 1").matches(d))
+        #expect(try RunFilter(parsing: "metrics.loss IS NULL and params.opt IS NOT NULL").matches(d))
+        #expect(try !RunFilter(parsing: "attributes.end_time IS NOT NULL").matches(d))
+    }
+
     /// Each bad filter's error names the token and its column.
     @Test(arguments: [
         ("metrics.accuracy > ", "at the end"),
@@ -47,6 +63,9 @@ import Testing
         ("", "empty"),
         ("(metrics.a > 1", "expected ')'"),
         ("metrics.a LIKE 'x'", "needs a string field"),
+        ("metrics.a IS 3", "expected NULL or NOT NULL"),
+        ("metrics.a BETWEEN 1 OR 2", "expected AND between"),
+        ("params.a BETWEEN 'x' AND 'y'", "BETWEEN compares numbers"),
     ])
     func errorsPointAtTheOffendingToken(_ text: String, _ expected: String) {
         let e = #expect(throws: FlywheelError.self) { try RunFilter(parsing: text) }

@@ -25,6 +25,7 @@ import Testing
 
     static func randomComparison(_ r: inout RNG) -> RunFilter {
         let f = randomField(&r)
+        if r.int(8) == 0 { return .missing(f) }
         if f.isNumeric {
             let op = r.pick([ComparisonOperator.equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual])
             let v: Double = if case .attribute = f { Double(1000 + r.int(40)) } else { Double(r.int(11)) / 10 }

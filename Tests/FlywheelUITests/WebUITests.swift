@@ -96,6 +96,11 @@ struct Seeded {
         let narrow = await s.get(
             "/experiments/\(id)?order=metrics.accuracy%20ASC&filter=(params.model%20%3D%20%27rf%27)%20and%20metrics.accuracy%20%3E%3D%200.7")
         #expect(Self.runNames(narrow.text) == stride(from: 20, to: 30, by: 2).map { "r\($0)" })
+        // Ranges and IS NULL.
+        let range = await s.get("/experiments/\(id)?order=metrics.accuracy%20ASC&filter=metrics.accuracy%20BETWEEN%200.595%20AND%200.625")
+        #expect(Self.runNames(range.text) == ["r10", "r11", "r12"])
+        let null = await s.get("/experiments/\(id)?order=attributes.run_name%20ASC&filter=params.model%20IS%20NULL")
+        #expect(Self.runNames(null.text) == [Seeded.evil, "sweep", "trial-1"].sorted().map { HTML.escaped($0) })
     }
 
     @Test func aBadFilterIsA400ThatNamesTheFault() async throws {
@@ -118,6 +123,25 @@ struct Seeded {
         // Only the chosen column is rendered.
         #expect(page.text.contains(">params.model</a>"))
         #expect(!page.text.contains(">metrics.accuracy</a>"))
+    }
+
+    @Test func thousandsOfKeysStayOutOfThePageUntilSearched() async throws {
+        let s = try await Seeded(runCount: 2, historyPoints: 1)
+        let e = try await s.store.createExperiment(NewExperiment(name: "wide"), at: Timestamp(millisecondsSince1970: 0))
+        for i in 0..<10 {
+            let id = RunID(rawValue: "w\(i)")
+            try await s.store.createRun(Run(id: id, experimentID: e.id, name: "w\(i)", startTime: Timestamp(millisecondsSince1970: 0)))
+            let metrics = (0..<100).map { Metric(key: "key\(i * 100 + $0)", value: 1, timestamp: Timestamp(millisecondsSince1970: 0)) }
+            try await s.store.logBatch(runID: id, params: [], metrics: metrics, tags: [])
+        }
+        let page = await s.get("/experiments/\(e.id.rawValue)")
+        #expect(page.text.contains("of 1000 keys on this page"))
+        #expect(page.text.contains("700 more keys: search to narrow"))
+        #expect(page.text.components(separatedBy: "name=\"col\"").count - 1 == WebUI.pickerLimit)
+        let searched = await s.get("/experiments/\(e.id.rawValue)?keys=key99")
+        // key99 and key990…key999.
+        #expect(searched.text.components(separatedBy: "name=\"col\"").count - 1 == 11)
+        #expect(searched.text.contains("<details class=\"cols\" open>"))
     }
 
     @Test func childRunsSitUnderTheirParent() async throws {
@@ -163,6 +187,12 @@ struct Seeded {
         for piece in ["r1", "model", "gb", "accuracy", "0.51", "/runs/run0001/metrics/accuracy"] { #expect(page.text.contains(piece), "\(piece)") }
         let withArtifact = await s.get("/runs/run0000")
         #expect(withArtifact.text.contains("/runs/run0000/artifacts/notes/readme.txt"))
+        // A running run's metrics refresh from a fragment; a finished one's do not.
+        let running = await s.get("/runs/xss")
+        #expect(running.text.contains("data-refresh=\"/runs/xss?fragment=metrics\""))
+        #expect(!page.text.contains("data-refresh"))
+        let fragment = await s.get("/runs/xss?fragment=metrics")
+        #expect(fragment.headers.contains { $0 == ("X-Live", "1") })
         let file = await s.get("/runs/run0000/artifacts/notes/readme.txt")
         #expect(file.text == "hello <artifact>")
         #expect(file.contentType.hasPrefix("text/plain"))

@@ -1,0 +1,149 @@
+import FlywheelCore
+import Foundation
+
+extension WebUI {
+    /// `/pipelines`: recent pipeline runs, newest first, optionally of one pipeline (`?pipeline=`).
+    func pipelinesPage(_ r: UIRequest) async throws -> UIResponse {
+        let pipeline = r.value("pipeline").flatMap { $0.isEmpty ? nil : $0 }
+        let limit = min(max(r.value("limit").flatMap(Int.init) ?? 100, 1), 1000)
+        let runs = try await store.listPipelineRuns(pipeline: pipeline, limit: limit)
+        let html = Layout.page(title: "Pipelines", section: .pipelines, request: r) { h in
+            h.raw("<h1>Pipeline runs")
+            if let pipeline {
+                h.raw(" of ")
+                h.text(pipeline)
+                h.raw(" <a class=\"muted\" href=\"/pipelines\">(all)</a>")
+            }
+            h.raw("</h1>")
+            guard !runs.isEmpty else {
+                h.raw("<p class=\"muted\">No pipeline runs yet: <code>flywheel run PIPELINE.yaml</code>.</p>")
+                return
+            }
+            h.raw("<table><thead><tr><th>Run</th><th>Pipeline</th><th>Status</th><th>Trigger</th><th>Started</th><th class=\"n\">Duration</th></tr></thead><tbody>")
+            for p in runs {
+                h.raw("<tr><td>")
+                h.link(.pipelineRun(p.id), String(p.id.rawValue.prefix(12)))
+                h.raw("</td><td>")
+                h.link(Link(path: ["pipelines"], query: [("pipeline", p.pipeline)]), p.pipeline)
+                h.raw("</td><td>")
+                Layout.badge(&h, p.status.rawValue)
+                h.raw("</td><td>")
+                h.text(p.trigger)
+                h.raw("</td><td>")
+                h.time(p.startTime)
+                h.raw("</td><td class=\"n\">")
+                if let end = p.endTime { h.text(Format.duration(milliseconds: end.millisecondsSince1970 - p.startTime.millisecondsSince1970)) }
+                h.raw("</td></tr>")
+            }
+            h.raw("</tbody></table>")
+        }
+        return UIResponse(body: html)
+    }
+
+    /// `/pipelines/runs/ID`: the steps, failed and running first, each with its attempts, duration,
+    /// cache hit and log.
+    func pipelineRunPage(_ r: UIRequest, id: PipelineRunID) async throws -> UIResponse {
+        guard let run = try await store.pipelineRun(id: id) else { throw FlywheelError.notFound("no pipeline run with id '\(id.rawValue)'") }
+        let attempts = try await store.stepAttempts(pipelineRunID: id)
+        let live = !run.status.isTerminal
+        if r.value("fragment") == "steps" {
+            var h = HTML()
+            Self.stepTable(&h, run, attempts)
+            return UIResponse(body: h.output, headers: [("X-Live", live ? "1" : "0")])
+        }
+        let html = Layout.page(title: "\(run.pipeline) run", section: .pipelines, request: r) { h in
+            h.raw("<p class=\"muted\"><a href=\"/pipelines\">Pipelines</a> ›</p><h1>")
+            h.text(run.pipeline)
+            h.raw(" ")
+            Layout.badge(&h, run.status.rawValue)
+            h.raw("</h1>")
+            var facts: [(String, String)] = [
+                ("run id", id.rawValue), ("trigger", run.trigger), ("started", Format.time(run.startTime)), ("spec", run.specPath),
+                ("spec digest", String(run.specDigest.hex.prefix(16))),
+            ]
+            if let end = run.endTime { facts.append(("duration", Format.duration(milliseconds: end.millisecondsSince1970 - run.startTime.millisecondsSince1970))) }
+            if let from = run.resumedFrom { facts.append(("resumed from", from.rawValue)) }
+            Layout.keyValues(&h, facts)
+            if let tracking = run.trackingRunID {
+                h.raw("<p>Tracking run: ")
+                h.link(.run(tracking), tracking.rawValue)
+                h.raw("</p>")
+            }
+            if !run.params.isEmpty {
+                h.raw("<h2>Params</h2>")
+                Layout.keyValues(&h, run.params.sorted { $0.key < $1.key }.map { ($0.key, $0.value.compactText) })
+            }
+            h.raw("<h2>Steps</h2><div")
+            if live {
+                h.attribute("data-refresh", Link(path: ["pipelines", "runs", id.rawValue], query: [("fragment", "steps")]).href)
+                h.raw(" data-every=\"2000\"")
+            }
+            h.raw(">")
+            Self.stepTable(&h, run, attempts)
+            h.raw("</div>")
+        }
+        return UIResponse(body: html)
+    }
+
+    /// One row per step (its latest attempt), failed and running first, then by start.
+    static func stepTable(_ h: inout HTML, _ run: PipelineRun, _ attempts: [StepAttempt]) {
+        guard !attempts.isEmpty else {
+            h.raw("<p class=\"muted\">no steps recorded yet</p>")
+            return
+        }
+        var latest: [String: StepAttempt] = [:]
+        var count: [String: Int] = [:]
+        for a in attempts {
+            count[a.step, default: 0] += 1
+            if let cur = latest[a.step], cur.attempt >= a.attempt { continue }
+            latest[a.step] = a
+        }
+        func rank(_ s: StepStatus) -> Int {
+            switch s {
+            case .failed, .timedOut: 0
+            case .running: 1
+            case .cancelled: 2
+            default: 3
+            }
+        }
+        let rows = latest.values.sorted { (rank($0.status), $0.startTime, $0.step) < (rank($1.status), $1.startTime, $1.step) }
+        let failed = rows.filter { rank($0.status) == 0 }.count
+        h.raw("<p class=\"muted\">")
+        h.int(rows.count)
+        h.raw(" steps, ")
+        h.int(failed)
+        h.raw(" failed, ")
+        h.int(rows.filter(\.cacheHit).count)
+        h.raw(" from cache</p><table><thead><tr><th>Step</th><th>Status</th><th class=\"n\">Attempts</th><th class=\"n\">Duration</th><th>Cache</th><th>Tracking run</th><th>Message</th></tr></thead><tbody>")
+        for a in rows {
+            h.raw("<tr><td>")
+            h.text(a.step)
+            h.raw("</td><td>")
+            Layout.badge(&h, a.status.rawValue)
+            h.raw("</td><td class=\"n\">")
+            h.int(count[a.step] ?? 1)
+            h.raw("</td><td class=\"n\">")
+            if let end = a.endTime { h.text(Format.duration(milliseconds: end.millisecondsSince1970 - a.startTime.millisecondsSince1970)) }
+            h.raw("</td><td>")
+            if a.cacheHit { h.raw("<span class=\"badge cached\">hit</span>") }
+            h.raw("</td><td>")
+            if let id = a.runID { h.link(.run(id), String(id.rawValue.prefix(12))) }
+            h.raw("</td><td>")
+            if let m = a.message { h.truncated(m, limit: 100) }
+            h.raw("</td></tr>")
+        }
+        h.raw("</tbody></table>")
+    }
+}
+
+extension JSONValue {
+    /// A value as one line of text: strings bare, the rest as JSON.
+    var compactText: String {
+        switch self {
+        case .string(let s): return s
+        default:
+            guard let data = try? JSONEncoder().encode(self) else { return "" }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}
