@@ -53,22 +53,27 @@ enum Layout {
             h.raw("</a>")
         }
         h.raw("</nav><span class=\"theme\">Theme: ")
-        for t in Theme.allCases {
-            if t == request.theme {
-                h.raw("<b>")
-                h.text(t.rawValue)
-                h.raw("</b> ")
-            } else {
-                h.link(.theme(t, back: request.target), t.rawValue)
-                h.raw(" ")
-            }
-        }
+        choices(&h, Theme.allCases, current: request.theme, label: \.rawValue) { .theme($0, back: request.target) }
         h.raw("</span></header><main>")
         body(&h)
         h.raw("</main><script")
         h.attribute("src", Link.script.href)
         h.raw(" defer></script></body></html>\n")
         return h.output
+    }
+
+    /// One of several settings: the current one in bold, each other a link to the same page with it.
+    static func choices<T: Equatable>(_ h: inout HTML, _ all: [T], current: T, label: (T) -> String, link: (T) -> Link) {
+        for option in all {
+            if option == current {
+                h.raw("<b>")
+                h.text(label(option))
+                h.raw("</b> ")
+            } else {
+                h.link(link(option), label(option))
+                h.raw(" ")
+            }
+        }
     }
 
     /// `<span class="badge finished">finished</span>`

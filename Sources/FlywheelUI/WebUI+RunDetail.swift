@@ -211,17 +211,10 @@ extension WebUI {
 
     static func chartControls(_ h: inout HTML, _ options: ChartOptions, _ link: (ChartOptions) -> Link) {
         h.raw("<p>x: ")
-        for x in ChartX.allCases {
-            if x == options.x {
-                h.raw("<b>")
-                h.text(x.rawValue)
-                h.raw("</b> ")
-            } else {
-                var o = options
-                o.x = x
-                h.link(link(o), x.rawValue)
-                h.raw(" ")
-            }
+        Layout.choices(&h, ChartX.allCases, current: options.x, label: \.rawValue) { x in
+            var o = options
+            o.x = x
+            return link(o)
         }
         h.raw(" · y: ")
         var o = options

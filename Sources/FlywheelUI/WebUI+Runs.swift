@@ -50,16 +50,9 @@ extension WebUI {
             h.raw(page.runs.count == 1 ? " run on this page</span>" : " runs on this page</span>")
             if !state.page.isEmpty { h.link(.experiment(id, state.with { $0.page = "" }), "« first page") }
             if let next = page.nextPageToken { h.link(.experiment(id, state.with { $0.page = next }), "next page »") }
-            h.raw(" <span class=\"muted\">rows per page:</span>")
-            for n in RunsTableState.sizes {
-                if n == state.size {
-                    h.raw(" <b>")
-                    h.int(n)
-                    h.raw("</b>")
-                } else {
-                    h.raw(" ")
-                    h.link(.experiment(id, state.with { $0.size = n; $0.page = "" }), String(n))
-                }
+            h.raw(" <span class=\"muted\">rows per page:</span> ")
+            Layout.choices(&h, RunsTableState.sizes, current: state.size, label: { String($0) }) { n in
+                .experiment(id, state.with { $0.size = n; $0.page = "" })
             }
             h.raw("</div>")
         }
