@@ -53,6 +53,18 @@ enum MetricChunk {
     /// Orders a key's history by step, timestamp and value (NaN where 0 would sort, after a real
     /// 0) and removes exact repeats. Every backend returns history in this order.
     static func normalize(_ metrics: [Metric]) -> [Metric] {
+        // The usual case, a history logged in order, is already strictly ascending (so free of
+        // duplicates too): one pass instead of a sort of a million points.
+        var ascending = true
+        var i = 1
+        while i < metrics.count {
+            if !(HistoryOrder.key(metrics[i - 1]) < HistoryOrder.key(metrics[i])) {
+                ascending = false
+                break
+            }
+            i += 1
+        }
+        if ascending { return metrics }
         let sorted = metrics.sorted { HistoryOrder.key($0) < HistoryOrder.key($1) }
         var out: [Metric] = []
         out.reserveCapacity(sorted.count)

@@ -101,6 +101,12 @@ enum MetricChart {
     /// One bucket per pixel column of the plot area.
     static var buckets: Int { Int(width - left - right) }
 
+    /// Buckets per series when `count` series share a chart: fewer as they multiply (at least one
+    /// per 8 pixels), so an overlay of hundreds of runs stays a few hundred kilobytes.
+    static func buckets(forSeries count: Int) -> Int {
+        count <= 1 ? buckets : max(buckets / 8, min(buckets, 40_000 / count))
+    }
+
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
     /// The x values of a metric's history for the chosen axis.
@@ -115,10 +121,10 @@ enum MetricChart {
     }
 
     /// History in x order (the store returns it by step; wall time can differ).
-    static func series(_ history: [Metric], _ options: ChartOptions) -> Downsampled {
+    static func series(_ history: [Metric], _ options: ChartOptions, buckets n: Int = MetricChart.buckets) -> Downsampled {
         var h = history
         if options.x != .step { h.sort { $0.timestamp < $1.timestamp } }
-        return Downsampled(xs: xs(h, options.x), ys: h.map(\.value), buckets: buckets, logY: options.logY)
+        return Downsampled(xs: xs(h, options.x), ys: h.map(\.value), buckets: n, logY: options.logY)
     }
 
     /// One SVG with every series on shared axes; `names` label the legend when there are several.
@@ -169,27 +175,44 @@ enum MetricChart {
             h.text(Format.number(options.logY ? pow(10, yv) : yv))
             h.raw("</text>")
         }
+        // Whole pixels, absolute, with implicit line-tos: a point costs about seven bytes, and a
+        // point equal to the one before is left out.
+        func path(_ points: [(Double, Double)], close: Bool) -> String {
+            var d = "M"
+            d.reserveCapacity(points.count * 8)
+            var last: (Int, Int)? = nil
+            for (x, y) in points {
+                let p = (Int(x.rounded()), Int(y.rounded()))
+                if let l = last, l == p { continue }
+                if last != nil { d += " " }
+                d += String(p.0)
+                d += " "
+                d += String(p.1)
+                last = p
+            }
+            if close { d += "Z" }
+            return d
+        }
+        let overlay = series.count > 1
         for (i, s) in series.enumerated() where !s.buckets.isEmpty {
             let colour = palette[i % palette.count]
-            // The band: maxima left to right, then minima back.
-            var band = "M"
-            for b in s.buckets { band += coord(px(b.x0)) + " " + coord(py(b.max)) + "L" }
-            for b in s.buckets.reversed() { band += coord(px(b.x0)) + " " + coord(py(b.min)) + "L" }
-            band.removeLast()
-            band += "Z"
-            var line = "M"
+            if !overlay {
+                // The band: maxima left to right, then minima back.
+                let band = s.buckets.map { (px($0.x0), py($0.max)) } + s.buckets.reversed().map { (px($0.x0), py($0.min)) }
+                h.raw("<path class=\"env\"")
+                h.attribute("d", path(band, close: true))
+                h.raw("/>")
+            }
+            var line: [(Double, Double)] = []
+            line.reserveCapacity(s.buckets.count * 2)
             for b in s.buckets {
                 let (a, c) = b.minFirst ? (b.min, b.max) : (b.max, b.min)
-                line += coord(px(b.x0)) + " " + coord(py(a)) + "L"
-                if b.min != b.max { line += coord(px(b.x0)) + " " + coord(py(c)) + "L" }
+                line.append((px(b.x0), py(a)))
+                if b.min != b.max { line.append((px(b.x0), py(c))) }
             }
-            line.removeLast()
-            h.raw("<path class=\"env\"")
-            h.attribute("d", band)
-            if series.count > 1 { h.attribute("fill", colour + "33") }
-            h.raw("/><path class=\"line\"")
-            h.attribute("d", line)
-            if series.count > 1 { h.attribute("style", "stroke:" + colour) }
+            h.raw("<path class=\"line\"")
+            h.attribute("d", path(line, close: false))
+            if overlay { h.attribute("style", "stroke:" + colour) }
             h.raw("><title>")
             h.text(i < names.count ? names[i] : "")
             h.raw("</title></path>")

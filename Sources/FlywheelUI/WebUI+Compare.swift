@@ -40,7 +40,8 @@ extension WebUI {
         if let key = chosen {
             series = try await withThrowingTaskGroup(of: (Int, Downsampled).self) { group in
                 for (i, d) in runs.enumerated() {
-                    group.addTask { (i, MetricChart.series(try await store.metricHistory(runID: d.run.id, key: key), options)) }
+                    let n = MetricChart.buckets(forSeries: runs.count)
+                    group.addTask { (i, MetricChart.series(try await store.metricHistory(runID: d.run.id, key: key), options, buckets: n)) }
                 }
                 var out = [Downsampled?](repeating: nil, count: runs.count)
                 for try await (i, s) in group { out[i] = s }
@@ -151,7 +152,6 @@ enum ParallelCoordinates {
             return Fragment(h)
         }
         let width = max(600, 110 * axes.count)
-        let height = 320.0
         h.raw("<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\"")
         h.attribute("viewBox", "0 0 \(width) 320")
         h.attribute("width", String(width))
@@ -190,7 +190,6 @@ enum ParallelCoordinates {
             h.text(name)
             h.raw("</title></path>")
         }
-        _ = height
         h.raw("</svg>")
         return Fragment(h)
     }
