@@ -13,16 +13,48 @@ import GRDB
 struct RunSearchSQL {
     var text: String
     var arguments: [(any DatabaseValueConvertible)?]
+    /// How many runs match, without order or page.
+    var countText: String
+    var countArguments: [(any DatabaseValueConvertible)?]
 
-    init(query: RunQuery) throws {
+    /// When the sort starts with a metric, the runs that have a value for it come first, in the
+    /// metric's order, and the rest after. Asked for separately, the first part walks the
+    /// metric's value index and stops at the page (sorting 100,000 runs by a metric: ~120 ms → ~1).
+    enum MetricPart {
+        /// The whole ordering in one statement.
+        case all
+        /// Only runs with a (non-NaN) value for the first order term's metric, in its order.
+        case present
+        /// Only runs without one, in the order of the remaining terms.
+        case absent
+    }
+
+    /// The metric the sort starts with, if it does.
+    static func leadingMetric(_ query: RunQuery) -> String? {
+        if case .metric(let k)? = query.orderBy.first?.field { return k }
+        return nil
+    }
+
+    init(query: RunQuery, part: MetricPart = .all) throws {
         var joins: [String] = []
         var joinArgs: [(any DatabaseValueConvertible)?] = []
         var orderTerms: [String] = []
         var labelOrderArgs: [(any DatabaseValueConvertible)?] = []
+        var absentCondition: String?
         for (i, o) in query.orderBy.enumerated() {
             let dir = o.ascending ? "ASC" : "DESC"
             let expr: String
             switch o.field {
+            case .metric(let k) where i == 0 && part == .present:
+                joins.append("JOIN latest_metrics o0 ON o0.run_pk = r.pk AND o0.key = ? AND o0.value IS NOT NULL")
+                joinArgs.append(k)
+                orderTerms.append("o0.value \(dir)")
+                continue
+            case .metric(let k) where i == 0 && part == .absent:
+                joins.append("LEFT JOIN latest_metrics o0 ON o0.run_pk = r.pk AND o0.key = ?")
+                joinArgs.append(k)
+                absentCondition = "o0.value IS NULL"
+                continue
             case .metric(let k):
                 joins.append("LEFT JOIN latest_metrics o\(i) ON o\(i).run_pk = r.pk AND o\(i).key = ?")
                 joinArgs.append(k)
@@ -51,7 +83,7 @@ struct RunSearchSQL {
         orderTerms.append("r.start_time DESC")
         orderTerms.append("r.id ASC")
 
-        var whereParts: [String] = []
+        var whereParts: [String] = absentCondition.map { [$0] } ?? []
         var whereArgs: [(any DatabaseValueConvertible)?] = []
         if !query.experimentIDs.isEmpty {
             let ids = query.experimentIDs.map { Int64($0.rawValue) ?? -1 }
@@ -74,10 +106,12 @@ struct RunSearchSQL {
                 }
             }
         }
-        text = "SELECT r.pk FROM runs r " + joins.joined(separator: " ")
+        let from = "FROM runs r " + joins.joined(separator: " ")
             + (whereParts.isEmpty ? "" : " WHERE " + whereParts.joined(separator: " AND "))
-            + " ORDER BY " + orderTerms.joined(separator: ", ") + " LIMIT ? OFFSET ?"
+        text = "SELECT r.pk " + from + " ORDER BY " + orderTerms.joined(separator: ", ") + " LIMIT ? OFFSET ?"
         arguments = joinArgs + whereArgs + labelOrderArgs
+        countText = "SELECT COUNT(*) " + from
+        countArguments = joinArgs + whereArgs
     }
 
     /// The terms of a filter's top-level `and` chain.

@@ -360,8 +360,7 @@ public final class SQLiteMetadataStore: MetadataStore {
         try query.validate()
         let offset = try query.offset()
         return try await read { db in
-            let sql = try RunSearchSQL(query: query)
-            let keys = try Int64.fetchAll(db, sql: sql.text, arguments: StatementArguments(sql.arguments + [query.limit + 1, offset]))
+            let keys = try Self.searchKeys(db, query, offset: offset)
             let more = keys.count > query.limit
             // Only the page's rows are read whole (the sort carried keys alone), then put in order.
             let page = Array(keys.prefix(query.limit))
@@ -383,6 +382,31 @@ public final class SQLiteMetadataStore: MetadataStore {
                 runs: runs.map { RunDetail(run: $0, data: data[$0.id] ?? RunData()) },
                 nextPageToken: RunQuery.nextToken(offset: offset, count: runs.count, limit: query.limit, hasMore: more))
         }
+    }
+
+    /// The keys of up to `limit + 1` matching runs from `offset`, in order. A sort that starts
+    /// with a metric is read in two parts (see `RunSearchSQL.MetricPart`): the runs with a value,
+    /// from the metric's index, then, if the page is not full, the runs without one.
+    static func searchKeys(_ db: Database, _ query: RunQuery, offset: Int) throws -> [Int64] {
+        let want = query.limit + 1
+        guard RunSearchSQL.leadingMetric(query) != nil else {
+            let sql = try RunSearchSQL(query: query)
+            return try Int64.fetchAll(db, sql: sql.text, arguments: StatementArguments(sql.arguments + [want, offset]))
+        }
+        let present = try RunSearchSQL(query: query, part: .present)
+        var keys = try Int64.fetchAll(db, sql: present.text, arguments: StatementArguments(present.arguments + [want, offset]))
+        guard keys.count < want else { return keys }
+        // How many runs the first part holds decides where the second part's page starts.
+        let before: Int
+        if keys.isEmpty && offset > 0 {
+            before = try Int.fetchOne(db, sql: present.countText, arguments: StatementArguments(present.countArguments)) ?? 0
+        } else {
+            before = offset + keys.count
+        }
+        let absent = try RunSearchSQL(query: query, part: .absent)
+        keys += try Int64.fetchAll(
+            db, sql: absent.text, arguments: StatementArguments(absent.arguments + [want - keys.count, max(0, offset - before)]))
+        return keys
     }
 
     // MARK: Artifacts

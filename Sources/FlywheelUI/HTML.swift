@@ -137,9 +137,6 @@ enum Format {
         return String(format: "%.4e", d)
     }
 
-    /// The shortest text that reads back as the same double (for filters built from a cell).
-    static func exact(_ d: Double) -> String { "\(d)" }
-
     /// `2026-12-07 19:53:24` in UTC.
     static func time(_ t: Timestamp) -> String {
         let secs = t.millisecondsSince1970 / 1000

@@ -121,12 +121,12 @@ enum RunColumn: Hashable, Sendable {
         }
     }
 
-    /// The filter clause that keeps runs with this cell's value.
+    /// The filter clause that keeps runs with this cell's value: params, tags and labels (the
+    /// values people filter by); a metric's exact value is a poor filter, and its column sorts.
     func clause(for d: RunDetail) -> String? {
         switch self {
-        case .metric(let k):
-            guard let m = d.data.latestMetrics[k], m.value.isFinite else { return nil }
-            return "\(field) = \(Format.exact(m.value))"
+        case .metric:
+            return nil
         default:
             guard let v = value(in: d) else { return nil }
             return "\(field) = '\(v.replacingOccurrences(of: "'", with: "''"))'"

@@ -189,7 +189,7 @@ extension WebUI {
             h.attribute("value", value)
             h.raw(">")
         }
-        h.raw("</form><form method=\"get\" action=\"/compare\"><div class=\"scroll\"><table class=\"runs\"><thead><tr><th></th>")
+        h.raw("</form><p class=\"muted\">Click a header to sort, a param, tag or label to filter by it.</p><form method=\"get\" action=\"/compare\"><div class=\"scroll\"><table class=\"runs\"><thead><tr><th></th>")
         func header(_ label: String, _ field: String) {
             h.raw("<th>")
             h.link(.experiment(id, state.sorted(by: field)), label)
@@ -222,7 +222,7 @@ extension WebUI {
                     if let clause = c.clause(for: d) {
                         // A button of the narrowing form, not a link: it carries only its clause
                         // (the table's state is in that form once), so a cell costs bytes, not a URL.
-                        h.raw("<button class=\"cell\" form=\"narrow\" name=\"narrow\" title=\"filter by this value\"")
+                        h.raw("<button form=\"narrow\" name=\"narrow\"")
                         h.attribute("value", clause)
                         h.raw(">")
                         h.text(v.count > 60 ? String(v.prefix(60)) + "…" : v)

@@ -115,7 +115,10 @@ struct Seeded {
         let s = try await Seeded()
         let page = await s.get("/experiments/\(s.experiment.id.rawValue)?col=params.model&order=metrics.accuracy%20DESC")
         // The cell is a button of the narrowing form, which holds the table's state once.
-        #expect(page.text.contains("<button class=\"cell\" form=\"narrow\" name=\"narrow\" title=\"filter by this value\" value=\"params.model = &#39;rf&#39;\">rf</button>"))
+        #expect(page.text.contains("<td><button form=\"narrow\" name=\"narrow\" value=\"params.model = &#39;rf&#39;\">rf</button></td>"))
+        // A metric's cell is its number: its column sorts instead.
+        let metrics = await s.get("/experiments/\(s.experiment.id.rawValue)?col=metrics.accuracy")
+        #expect(metrics.text.contains("<td class=\"n\">0.51</td>"))
         #expect(page.text.contains("<form id=\"narrow\" method=\"get\" action=\"/experiments/1\"><input type=\"hidden\" name=\"order\" value=\"metrics.accuracy DESC\"><input type=\"hidden\" name=\"col\" value=\"params.model\">"))
         // Submitting it (what the browser does on a click) redirects to the narrowed table.
         let submitted = await s.get("/experiments/\(s.experiment.id.rawValue)?order=metrics.accuracy+DESC&col=params.model&narrow=params.model+%3D+%27rf%27")
