@@ -50,8 +50,8 @@ enum Assets {
         input[type=text],input[type=search],select{background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:.3em .5em}
         input.filter{min-width:32em;font-family:ui-monospace,monospace}
         button{background:var(--head);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:.3em .8em;cursor:pointer}
-        td>button[name=narrow]{background:none;border:0;padding:0;color:var(--link);font:inherit;cursor:pointer;text-align:inherit}
-        td>button[name=narrow]:hover{text-decoration:underline}
+        td>button[name=narrow],th>button[name=sort]{background:none;border:0;padding:0;color:var(--link);font:inherit;cursor:pointer;text-align:inherit}
+        th>button[name=sort]{font-weight:600}td>button[name=narrow]:hover,th>button[name=sort]:hover{text-decoration:underline}
         .pager{margin:.6em 0;display:flex;gap:1em;align-items:center}
         details.long summary{cursor:pointer}details.long pre{white-space:pre-wrap;max-width:60em}
         details.cols{margin:.3em 0}details.cols .list{max-height:18em;overflow:auto;columns:3;padding:.4em}

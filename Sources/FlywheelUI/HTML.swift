@@ -43,12 +43,12 @@ struct HTML: Sendable {
         raw("</span>")
     }
 
-    /// ` name="value"`, the value escaped.
+    /// ` name="value"`, the value escaped (an apostrophe needs no escape inside double quotes).
     mutating func attribute(_ name: StaticString, _ value: some StringProtocol) {
         raw(" ")
         raw(name)
         raw("=\"")
-        HTML.escape(value, into: &output)
+        HTML.escape(value, into: &output, apostrophe: false)
         raw("\"")
     }
 
@@ -82,12 +82,12 @@ struct HTML: Sendable {
         raw("</pre></details>")
     }
 
-    static func escape(_ s: some StringProtocol, into out: inout String) {
+    static func escape(_ s: some StringProtocol, into out: inout String, apostrophe: Bool = true) {
         var utf8 = s.utf8.makeIterator()
         var clean = true
         while let b = utf8.next() {
             if b == UInt8(ascii: "<") || b == UInt8(ascii: ">") || b == UInt8(ascii: "&") || b == UInt8(ascii: "\"")
-                || b == UInt8(ascii: "'")
+                || (apostrophe && b == UInt8(ascii: "'"))
             {
                 clean = false
                 break
@@ -103,7 +103,7 @@ struct HTML: Sendable {
             case ">": out += "&gt;"
             case "&": out += "&amp;"
             case "\"": out += "&quot;"
-            case "'": out += "&#39;"
+            case "'" where apostrophe: out += "&#39;"
             default: out.unicodeScalars.append(ch)
             }
         }

@@ -129,7 +129,7 @@ enum RunColumn: Hashable, Sendable {
             return nil
         default:
             guard let v = value(in: d) else { return nil }
-            return "\(field) = '\(v.replacingOccurrences(of: "'", with: "''"))'"
+            return "\(field)='\(v.replacingOccurrences(of: "'", with: "''"))'"
         }
     }
 }

@@ -10,8 +10,12 @@ extension WebUI {
         }
         let state = RunsTableState(r)
         // A cell's button: AND its clause onto the filter, then show the table at its own URL.
+        // A header's button: sort by its field (a second press flips the direction).
         if let clause = r.value("narrow"), !clause.trimmingCharacters(in: .whitespaces).isEmpty {
             return UIResponse(status: 303, body: "", headers: [("Location", Link.experiment(id, state.narrowed(by: clause)).href)])
+        }
+        if let field = r.value("sort"), !field.trimmingCharacters(in: .whitespaces).isEmpty {
+            return UIResponse(status: 303, body: "", headers: [("Location", Link.experiment(id, state.sorted(by: field)).href)])
         }
         var problem: String?
         var query = RunQuery(experimentIDs: [id], limit: state.size, pageToken: state.page.isEmpty ? nil : state.page, lifecycle: state.view)
@@ -180,7 +184,7 @@ extension WebUI {
             if let p = d.run.parentID, onPage.contains(p) { children[p, default: []].append(d) } else { top.append(d) }
         }
         // The form every cell's button submits: the table's state, once.
-        h.raw("<form id=\"narrow\" method=\"get\"")
+        h.raw("<form id=\"t\" method=\"get\"")
         h.attribute("action", Link.experiment(id).href)
         h.raw(">")
         for (name, value) in state.query where name != "page" && !value.isEmpty {
@@ -190,9 +194,14 @@ extension WebUI {
             h.raw(">")
         }
         h.raw("</form><p class=\"muted\">Click a header to sort, a param, tag or label to filter by it.</p><form method=\"get\" action=\"/compare\"><div class=\"scroll\"><table class=\"runs\"><thead><tr><th></th>")
+        // Headers and cells are buttons of the one form that holds the table's state, so each
+        // carries a field or a clause rather than a whole URL.
         func header(_ label: String, _ field: String) {
-            h.raw("<th>")
-            h.link(.experiment(id, state.sorted(by: field)), label)
+            h.raw("<th><button form=\"t\" name=\"sort\"")
+            h.attribute("value", field)
+            h.raw(">")
+            h.text(label)
+            h.raw("</button>")
             if let d = state.direction(of: field) { h.raw(d) }
             h.raw("</th>")
         }
@@ -222,7 +231,7 @@ extension WebUI {
                     if let clause = c.clause(for: d) {
                         // A button of the narrowing form, not a link: it carries only its clause
                         // (the table's state is in that form once), so a cell costs bytes, not a URL.
-                        h.raw("<button form=\"narrow\" name=\"narrow\"")
+                        h.raw("<button form=\"t\" name=\"narrow\"")
                         h.attribute("value", clause)
                         h.raw(">")
                         h.text(v.count > 60 ? String(v.prefix(60)) + "…" : v)

@@ -115,11 +115,11 @@ struct Seeded {
         let s = try await Seeded()
         let page = await s.get("/experiments/\(s.experiment.id.rawValue)?col=params.model&order=metrics.accuracy%20DESC")
         // The cell is a button of the narrowing form, which holds the table's state once.
-        #expect(page.text.contains("<td><button form=\"narrow\" name=\"narrow\" value=\"params.model = &#39;rf&#39;\">rf</button></td>"))
+        #expect(page.text.contains("<td><button form=\"t\" name=\"narrow\" value=\"params.model='rf'\">rf</button></td>"))
         // A metric's cell is its number: its column sorts instead.
         let metrics = await s.get("/experiments/\(s.experiment.id.rawValue)?col=metrics.accuracy")
         #expect(metrics.text.contains("<td class=\"n\">0.51</td>"))
-        #expect(page.text.contains("<form id=\"narrow\" method=\"get\" action=\"/experiments/1\"><input type=\"hidden\" name=\"order\" value=\"metrics.accuracy DESC\"><input type=\"hidden\" name=\"col\" value=\"params.model\">"))
+        #expect(page.text.contains("<form id=\"t\" method=\"get\" action=\"/experiments/1\"><input type=\"hidden\" name=\"order\" value=\"metrics.accuracy DESC\"><input type=\"hidden\" name=\"col\" value=\"params.model\">"))
         // Submitting it (what the browser does on a click) redirects to the narrowed table.
         let submitted = await s.get("/experiments/\(s.experiment.id.rawValue)?order=metrics.accuracy+DESC&col=params.model&narrow=params.model+%3D+%27rf%27")
         #expect(submitted.status == 303)
@@ -130,9 +130,12 @@ struct Seeded {
         let names = Self.runNames(filtered.text)
         #expect(!names.isEmpty)
         #expect(names.allSatisfy { Int($0.dropFirst())! % 2 == 0 })
-        // Only the chosen column is rendered.
-        #expect(page.text.contains(">params.model</a>"))
-        #expect(!page.text.contains(">metrics.accuracy</a>"))
+        // Only the chosen column is rendered; its header sorts (by a redirect to the sorted table).
+        #expect(page.text.contains("<th><button form=\"t\" name=\"sort\" value=\"params.model\">params.model</button></th>"))
+        #expect(!page.text.contains(">metrics.accuracy</button>"))
+        let sort = await s.get("/experiments/\(s.experiment.id.rawValue)?col=params.model&sort=params.model")
+        #expect(sort.status == 303)
+        #expect(sort.headers.contains { $0.0 == "Location" && $0.1 == "/experiments/1?order=params.model%20ASC&col=params.model" })
     }
 
     @Test func thousandsOfKeysStayOutOfThePageUntilSearched() async throws {
