@@ -1,4 +1,5 @@
 import FlywheelCore
+import FlywheelServing
 import Foundation
 
 extension WebUI {
@@ -34,11 +35,55 @@ extension WebUI {
         guard let current = history.max(by: { $0.revision < $1.revision }) else {
             throw FlywheelError.notFound("no deployment named '\(name)'")
         }
+        // The routes in force, each model reference resolved to the version it serves now.
+        let spec = current.action == .applied ? DeploymentSpec.parse(current.spec).spec : nil
+        var resolved: [String: Int] = [:]
+        for ref in spec?.references ?? [] {
+            if let at = ref.firstIndex(of: "@") {
+                let model = String(ref[..<at])
+                if let v = try await store.aliases(model: model)[String(ref[ref.index(after: at)...])] { resolved[ref] = v }
+            } else if let slash = ref.lastIndex(of: "/"), let v = Int(ref[ref.index(after: slash)...]) {
+                resolved[ref] = v
+            }
+        }
         let html = Layout.page(title: name, section: .deployments, request: r) { h in
             h.raw("<p class=\"muted\"><a href=\"/deployments\">Deployments</a> ›</p><h1>")
             h.text(name)
             if current.action == .deleted { h.raw(" <span class=\"badge failed\">deleted</span>") }
-            h.raw("</h1><h2>Spec (revision ")
+            h.raw("</h1>")
+            if let spec {
+                let total = spec.routes.reduce(0) { $0 + $1.weight }
+                h.raw("<h2>Routes</h2><table><thead><tr><th>Role</th><th>Model</th><th>Serves</th><th class=\"n\">Traffic</th><th></th></tr></thead><tbody>")
+                var rows: [(String, String, Double?)] = spec.routes.map { ("route", $0.model, total > 0 ? $0.weight / total : nil) }
+                rows += spec.shadow.map { ("shadow", $0, nil) }
+                if case .model(let m)? = spec.fallback { rows.append(("fallback", m, nil)) }
+                for (role, ref, share) in rows {
+                    h.raw("<tr><td>")
+                    h.text(role)
+                    h.raw("</td><td>")
+                    let model = String(ref.prefix { $0 != "@" && $0 != "/" })
+                    h.link(.model(model), ref)
+                    h.raw("</td><td>")
+                    if let v = resolved[ref] {
+                        h.raw("v")
+                        h.int(v)
+                    } else {
+                        h.raw("<span class=\"badge failed\">unresolved</span>")
+                    }
+                    h.raw("</td><td class=\"n\">")
+                    if let share {
+                        h.text(String(format: "%.0f%%", share * 100))
+                        h.raw("</td><td><svg width=\"120\" height=\"10\" role=\"img\" aria-label=\"traffic share\"><rect class=\"axis\" width=\"120\" height=\"10\"/><rect height=\"10\" fill=\"currentColor\"")
+                        h.attribute("width", String(Int((share * 120).rounded())))
+                        h.raw("/></svg>")
+                    } else {
+                        h.raw("copy</td><td>")
+                    }
+                    h.raw("</td></tr>")
+                }
+                h.raw("</tbody></table>")
+            }
+            h.raw("<h2>Spec (revision ")
             h.int(current.revision)
             h.raw(")</h2><pre>")
             h.text(current.spec)

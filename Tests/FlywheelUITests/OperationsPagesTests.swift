@@ -48,12 +48,16 @@ import Testing
     @Test func deploymentsShowTheSpecInForceAndEveryRevision() async throws {
         let s = try await Seeded(runCount: 2, historyPoints: 1)
         _ = try await s.store.applyDeployment(name: "churn", spec: "deployment: churn\nroutes: [churn@production]\n", actor: "ana", at: at(0))
-        _ = try await s.store.applyDeployment(name: "churn", spec: "deployment: churn\nroutes: [churn@production: 90, churn@candidate: 10]\n", actor: "bo", at: at(5))
+        _ = try await s.store.applyDeployment(name: "churn", spec: "deployment: churn\nroutes:\n  - {model: churn-model@production, weight: 90}\n  - {model: churn-model@candidate, weight: 10}\nshadow: [churn-model/1]\n", actor: "bo", at: at(5))
         let list = await s.get("/deployments")
         #expect(list.text.contains("/deployments/churn"))
         let page = await s.get("/deployments/churn")
         #expect(page.text.contains("Spec (revision 2)"))
-        #expect(page.text.contains("churn@candidate: 10"))
+        #expect(page.text.contains("churn-model@candidate, weight: 10"))
+        // The routes in force: each reference, the version it serves now, its share of traffic.
+        #expect(page.text.contains("<td>route</td><td><a href=\"/models/churn-model\">churn-model@production</a></td><td>v1</td><td class=\"n\">90%</td>"))
+        #expect(page.text.contains(">churn-model@candidate</a></td><td><span class=\"badge failed\">unresolved</span></td><td class=\"n\">10%</td>"))
+        #expect(page.text.contains("<td>shadow</td><td><a href=\"/models/churn-model\">churn-model/1</a></td><td>v1</td><td class=\"n\">copy</td>"))
         #expect(page.text.contains("<td>ana</td>") && page.text.contains("<td>bo</td>"))
         #expect(await s.get("/deployments/nope").status == 404)
     }
