@@ -76,6 +76,19 @@ enum Layout {
         }
     }
 
+    /// A table of `rows` with the header row `head`, or a muted "none" when there are none.
+    static func table<T>(_ h: inout HTML, _ rows: [T], head: StaticString, row: (inout HTML, T) -> Void) {
+        guard !rows.isEmpty else {
+            h.raw("<p class=\"muted\">none</p>")
+            return
+        }
+        h.raw("<table><thead><tr>")
+        h.raw(head)
+        h.raw("</tr></thead><tbody>")
+        for r in rows { row(&h, r) }
+        h.raw("</tbody></table>")
+    }
+
     /// `<span class="badge finished">finished</span>`
     static func badge(_ h: inout HTML, _ status: String) {
         h.raw("<span class=\"badge ")

@@ -66,46 +66,41 @@ extension WebUI {
                 h.raw("</p>")
             }
             h.raw("<h2>Versions</h2>")
-            if versions.isEmpty { h.raw("<p class=\"muted\">none</p>") } else {
-                h.raw("<table><thead><tr><th>Version</th><th>Aliases</th><th>Status</th><th>Source run</th><th>Digest</th><th>Created</th><th>Description</th></tr></thead><tbody>")
-                for v in versions.sorted(by: { $0.version > $1.version }) {
-                    h.raw("<tr><td>v")
-                    h.int(v.version)
-                    h.raw("</td><td>")
-                    for a in (byVersion[v.version] ?? []).sorted() {
-                        h.raw("<span class=\"badge ready\">")
-                        h.text(a)
-                        h.raw("</span> ")
-                    }
-                    h.raw("</td><td>")
-                    Layout.badge(&h, v.status.rawValue)
-                    h.raw("</td><td>")
-                    if let run = v.runID { h.link(.run(run), run.rawValue) } else { h.text(v.source) }
-                    h.raw("</td><td><code>")
-                    h.text(v.digest.map { String($0.hex.prefix(12)) } ?? "")
-                    h.raw("</code></td><td>")
-                    h.time(v.createdAt)
-                    h.raw("</td><td>")
-                    h.truncated(v.description, limit: 80)
-                    h.raw("</td></tr>")
+            Layout.table(
+                &h, versions.sorted(by: { $0.version > $1.version }),
+                head: "<th>Version</th><th>Aliases</th><th>Status</th><th>Source run</th><th>Digest</th><th>Created</th><th>Description</th>"
+            ) { h, v in
+                h.raw("<tr><td>v")
+                h.int(v.version)
+                h.raw("</td><td>")
+                for a in (byVersion[v.version] ?? []).sorted() {
+                    h.raw("<span class=\"badge ready\">")
+                    h.text(a)
+                    h.raw("</span> ")
                 }
-                h.raw("</tbody></table>")
+                h.raw("</td><td>")
+                Layout.badge(&h, v.status.rawValue)
+                h.raw("</td><td>")
+                if let run = v.runID { h.link(.run(run), run.rawValue) } else { h.text(v.source) }
+                h.raw("</td><td><code>")
+                h.text(v.digest.map { String($0.hex.prefix(12)) } ?? "")
+                h.raw("</code></td><td>")
+                h.time(v.createdAt)
+                h.raw("</td><td>")
+                h.truncated(v.description, limit: 80)
+                h.raw("</td></tr>")
             }
             h.raw("<h2>History</h2>")
-            if events.isEmpty { h.raw("<p class=\"muted\">none</p>") } else {
-                h.raw("<table><thead><tr><th>When</th><th>What</th><th>Who</th><th>Why</th></tr></thead><tbody>")
-                for e in events.sorted(by: { $0.time > $1.time }) {
-                    h.raw("<tr><td>")
-                    h.time(e.time)
-                    h.raw("</td><td>")
-                    h.text(Self.describe(e))
-                    h.raw("</td><td>")
-                    h.text(e.actor)
-                    h.raw("</td><td>")
-                    h.truncated(e.reason, limit: 100)
-                    h.raw("</td></tr>")
-                }
-                h.raw("</tbody></table>")
+            Layout.table(&h, events.sorted(by: { $0.time > $1.time }), head: "<th>When</th><th>What</th><th>Who</th><th>Why</th>") { h, e in
+                h.raw("<tr><td>")
+                h.time(e.time)
+                h.raw("</td><td>")
+                h.text(Self.describe(e))
+                h.raw("</td><td>")
+                h.text(e.actor)
+                h.raw("</td><td>")
+                h.truncated(e.reason, limit: 100)
+                h.raw("</td></tr>")
             }
         }
         return UIResponse(body: html)

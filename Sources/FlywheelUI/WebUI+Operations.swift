@@ -198,8 +198,11 @@ extension WebUI {
             }
             h.raw("<h2>Alerts</h2>")
             Self.alertTable(&h, alerts, actions: actions)
-            h.raw("<h2>Checks</h2><table><thead><tr><th>When</th><th>Status</th><th class=\"n\">Rows</th><th>Breached</th><th>Message</th></tr></thead><tbody>")
-            for c in checks.sorted(by: { $0.time > $1.time }).prefix(100) {
+            h.raw("<h2>Checks</h2>")
+            Layout.table(
+                &h, Array(checks.sorted(by: { $0.time > $1.time }).prefix(100)),
+                head: "<th>When</th><th>Status</th><th class=\"n\">Rows</th><th>Breached</th><th>Message</th>"
+            ) { h, c in
                 h.raw("<tr><td>")
                 h.time(c.time)
                 h.raw("</td><td>")
@@ -212,18 +215,15 @@ extension WebUI {
                 h.truncated(c.message, limit: 100)
                 h.raw("</td></tr>")
             }
-            h.raw("</tbody></table>")
         }
         return UIResponse(body: html)
     }
 
     static func alertTable(_ h: inout HTML, _ alerts: [Alert], actions: [Int64: [AlertActionRecord]]) {
-        guard !alerts.isEmpty else {
-            h.raw("<p class=\"muted\">none</p>")
-            return
-        }
-        h.raw("<table><thead><tr><th>Monitor</th><th>Rule</th><th>State</th><th>Fired</th><th>Resolved</th><th>Message</th><th>Actions</th></tr></thead><tbody>")
-        for a in alerts.sorted(by: { $0.firedAt > $1.firedAt }) {
+        Layout.table(
+            &h, alerts.sorted(by: { $0.firedAt > $1.firedAt }),
+            head: "<th>Monitor</th><th>Rule</th><th>State</th><th>Fired</th><th>Resolved</th><th>Message</th><th>Actions</th>"
+        ) { h, a in
             h.raw("<tr><td>")
             h.link(.monitor(a.monitor), a.monitor)
             h.raw("</td><td>")
@@ -248,6 +248,5 @@ extension WebUI {
             }
             h.raw("</td></tr>")
         }
-        h.raw("</tbody></table>")
     }
 }
