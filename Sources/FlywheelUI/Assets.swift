@@ -50,8 +50,8 @@ enum Assets {
         input[type=text],input[type=search],select{background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:.3em .5em}
         input.filter{min-width:32em;font-family:ui-monospace,monospace}
         button{background:var(--head);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:.3em .8em;cursor:pointer}
-        td>button[name=narrow],th>button[name=sort]{background:none;border:0;padding:0;color:var(--link);font:inherit;cursor:pointer;text-align:inherit}
-        th>button[name=sort]{font-weight:600}td>button[name=narrow]:hover,th>button[name=sort]:hover{text-decoration:underline}
+        td>button[name=n],th>button[name=sort]{background:none;border:0;padding:0;color:var(--link);font:inherit;cursor:pointer;text-align:inherit}
+        th>button[name=sort]{font-weight:600}td>button[name=n]:hover,th>button[name=sort]:hover{text-decoration:underline}
         .pager{margin:.6em 0;display:flex;gap:1em;align-items:center}
         details.long summary{cursor:pointer}details.long pre{white-space:pre-wrap;max-width:60em}
         details.cols{margin:.3em 0}details.cols .list{max-height:18em;overflow:auto;columns:3;padding:.4em}
@@ -69,7 +69,7 @@ enum Assets {
     static let script = """
         "use strict";
         document.addEventListener("change",e=>{const t=e.target;if(!t.matches("input[name=runs]"))return;
-        const f=t.form,n=f.querySelectorAll("input[name=runs]:checked").length,b=f.querySelector("button.compare");
+        const n=document.querySelectorAll("input[name=runs]:checked").length,b=document.querySelector("button.compare");
         if(b){b.disabled=n<2;b.textContent=n<2?"Compare (select 2+)":"Compare "+n+" runs"}});
         document.addEventListener("input",e=>{const t=e.target;if(!t.matches("input.colsearch"))return;
         const q=t.value.toLowerCase();for(const l of t.closest("details").querySelectorAll(".list label"))

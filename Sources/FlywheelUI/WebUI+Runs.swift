@@ -11,7 +11,7 @@ extension WebUI {
         let state = RunsTableState(r)
         // A cell's button: AND its clause onto the filter, then show the table at its own URL.
         // A header's button: sort by its field (a second press flips the direction).
-        if let clause = r.value("narrow"), !clause.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let clause = r.value("n"), !clause.trimmingCharacters(in: .whitespaces).isEmpty {
             return UIResponse(status: 303, body: "", headers: [("Location", Link.experiment(id, state.narrowed(by: clause)).href)])
         }
         if let field = r.value("sort"), !field.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -183,8 +183,10 @@ extension WebUI {
         for d in runs {
             if let p = d.run.parentID, onPage.contains(p) { children[p, default: []].append(d) } else { top.append(d) }
         }
-        // The form every cell's button submits: the table's state, once.
-        h.raw("<form id=\"t\" method=\"get\"")
+        // The table sits inside the form that holds its state once: a header's button submits a
+        // field to sort by, a cell's a clause to filter by (not a whole URL each). The compare
+        // checkboxes belong to another form by their `form` attribute.
+        h.raw("<form id=\"c\" method=\"get\" action=\"/compare\"></form><p class=\"muted\">Click a header to sort, a param, tag or label to filter by it.</p><form id=\"t\" method=\"get\"")
         h.attribute("action", Link.experiment(id).href)
         h.raw(">")
         for (name, value) in state.query where name != "page" && !value.isEmpty {
@@ -193,11 +195,20 @@ extension WebUI {
             h.attribute("value", value)
             h.raw(">")
         }
-        h.raw("</form><p class=\"muted\">Click a header to sort, a param, tag or label to filter by it.</p><form method=\"get\" action=\"/compare\"><div class=\"scroll\"><table class=\"runs\"><thead><tr><th></th>")
-        // Headers and cells are buttons of the one form that holds the table's state, so each
-        // carries a field or a clause rather than a whole URL.
+        // Right-aligned number columns, by position, in one rule instead of a class on each cell.
+        let numeric = columns.enumerated().compactMap { i, c -> Int? in
+            if case .metric = c { return i + 6 }
+            return nil
+        }
+        h.raw("<style>table.runs td:nth-child(5)")
+        for n in numeric {
+            h.raw(",table.runs td:nth-child(")
+            h.int(n)
+            h.raw(")")
+        }
+        h.raw("{text-align:right}</style><div class=\"scroll\"><table class=\"runs\"><thead><tr><th></th>")
         func header(_ label: String, _ field: String) {
-            h.raw("<th><button form=\"t\" name=\"sort\"")
+            h.raw("<th><button name=\"sort\"")
             h.attribute("value", field)
             h.raw(">")
             h.text(label)
@@ -213,7 +224,7 @@ extension WebUI {
         h.raw("</tr></thead><tbody>")
         func row(_ d: RunDetail, child: Bool) {
             h.raw(child ? "<tr class=\"child\"><td>" : "<tr><td>")
-            h.raw("<input type=\"checkbox\" name=\"runs\"")
+            h.raw("<input type=\"checkbox\" form=\"c\" name=\"runs\"")
             h.attribute("value", d.run.id.rawValue)
             h.raw("></td><td>")
             h.link(.run(d.run.id), d.run.name.isEmpty ? d.run.id.rawValue : d.run.name)
@@ -222,16 +233,14 @@ extension WebUI {
             Layout.badge(&h, d.run.status.rawValue)
             h.raw("</td><td>")
             h.time(d.run.startTime)
-            h.raw("</td><td class=\"n\">")
+            h.raw("</td><td>")
             if let end = d.run.endTime { h.text(Format.duration(milliseconds: end.millisecondsSince1970 - d.run.startTime.millisecondsSince1970)) }
             h.raw("</td>")
             for c in columns {
-                if case .metric = c { h.raw("<td class=\"n\">") } else { h.raw("<td>") }
+                h.raw("<td>")
                 if let v = c.value(in: d) {
                     if let clause = c.clause(for: d) {
-                        // A button of the narrowing form, not a link: it carries only its clause
-                        // (the table's state is in that form once), so a cell costs bytes, not a URL.
-                        h.raw("<button form=\"t\" name=\"narrow\"")
+                        h.raw("<button name=\"n\"")
                         h.attribute("value", clause)
                         h.raw(">")
                         h.text(v.count > 60 ? String(v.prefix(60)) + "…" : v)
@@ -248,6 +257,6 @@ extension WebUI {
             row(d, child: false)
             for c in children[d.run.id] ?? [] { row(c, child: true) }
         }
-        h.raw("</tbody></table></div><p><button class=\"compare\">Compare selected runs</button></p></form>")
+        h.raw("</tbody></table></div></form><p><button class=\"compare\" form=\"c\">Compare selected runs</button></p>")
     }
 }
