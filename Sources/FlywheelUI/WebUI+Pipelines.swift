@@ -48,7 +48,7 @@ extension WebUI {
         let live = !run.status.isTerminal
         if r.value("fragment") == "steps" {
             var h = HTML()
-            Self.stepTable(&h, run, attempts)
+            Self.stepTable(&h, run, attempts, all: r.value("steps") == "all")
             return UIResponse(body: h.output, headers: [("X-Live", live ? "1" : "0")])
         }
         let html = Layout.page(title: "\(run.pipeline) run", section: .pipelines, request: r) { h in
@@ -75,18 +75,22 @@ extension WebUI {
             }
             h.raw("<h2>Steps</h2><div")
             if live {
-                h.attribute("data-refresh", Link(path: ["pipelines", "runs", id.rawValue], query: [("fragment", "steps")]).href)
+                h.attribute("data-refresh", Link(path: ["pipelines", "runs", id.rawValue], query: [("fragment", "steps"), ("steps", r.value("steps") ?? "")]).href)
                 h.raw(" data-every=\"2000\"")
             }
             h.raw(">")
-            Self.stepTable(&h, run, attempts)
+            Self.stepTable(&h, run, attempts, all: r.value("steps") == "all")
             h.raw("</div>")
         }
         return UIResponse(body: html)
     }
 
+    /// Above this many steps the table shows the failed, running and cancelled ones and the first
+    /// of the rest, with a link to all of them (`?steps=all`): a 1,000-step run stays a small page.
+    static let stepsShown = 200
+
     /// One row per step (its latest attempt), failed and running first, then by start.
-    static func stepTable(_ h: inout HTML, _ run: PipelineRun, _ attempts: [StepAttempt]) {
+    static func stepTable(_ h: inout HTML, _ run: PipelineRun, _ attempts: [StepAttempt], all: Bool = false) {
         guard !attempts.isEmpty else {
             h.raw("<p class=\"muted\">no steps recorded yet</p>")
             return
@@ -115,7 +119,9 @@ extension WebUI {
         h.raw(" failed, ")
         h.int(rows.filter(\.cacheHit).count)
         h.raw(" from cache</p><table><thead><tr><th>Step</th><th>Status</th><th class=\"n\">Attempts</th><th class=\"n\">Duration</th><th>Cache</th><th>Tracking run</th><th>Message</th></tr></thead><tbody>")
-        for a in rows {
+        let urgent = rows.filter { rank($0.status) < 3 }.count
+        let shown = all ? rows : Array(rows.prefix(max(Self.stepsShown, urgent)))
+        for a in shown {
             h.raw("<tr><td>")
             h.text(a.step)
             h.raw("</td><td>")
@@ -133,6 +139,13 @@ extension WebUI {
             h.raw("</td></tr>")
         }
         h.raw("</tbody></table>")
+        if shown.count < rows.count {
+            h.raw("<p class=\"muted\">")
+            h.int(rows.count - shown.count)
+            h.raw(" more steps, all finished without trouble: ")
+            h.link(Link(path: ["pipelines", "runs", run.id.rawValue], query: [("steps", "all")]), "show all steps")
+            h.raw("</p>")
+        }
     }
 }
 

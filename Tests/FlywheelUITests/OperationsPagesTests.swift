@@ -45,6 +45,27 @@ import Testing
         #expect(missing.status == 404)
     }
 
+    @Test func aThousandStepRunShowsTheTroubleAndTheFirstOfTheRest() async throws {
+        let s = try await Seeded(runCount: 2, historyPoints: 1)
+        let id = PipelineRunID(rawValue: "big")
+        try await s.store.createPipelineRun(
+            PipelineRun(id: id, pipeline: "wide", specDigest: Digest(of: Data("x".utf8)), specPath: "wide.yaml", params: [:], status: .failed,
+                        trigger: "manual", startTime: at(0), endTime: at(2000)))
+        for i in 0..<1000 {
+            try await s.store.recordStepAttempt(
+                StepAttempt(pipelineRunID: id, step: "s\(i)", attempt: 1, status: i == 777 ? .failed : .succeeded, startTime: at(Int64(i)), endTime: at(Int64(i) + 1)))
+        }
+        let page = await s.get("/pipelines/runs/big")
+        #expect(page.status == 200)
+        #expect(page.body.count < 150_000)
+        #expect(page.text.components(separatedBy: "<tr><td>").count - 1 == 200)
+        // The failed step leads; 800 of the rest wait behind a link.
+        #expect(page.text.range(of: "<td>s777</td>")!.lowerBound < page.text.range(of: "<td>s0</td>")!.lowerBound)
+        #expect(page.text.contains("800 more steps, all finished without trouble"))
+        let all = await s.get("/pipelines/runs/big?steps=all")
+        #expect(all.text.components(separatedBy: "<tr><td>").count - 1 == 1000)
+    }
+
     @Test func deploymentsShowTheSpecInForceAndEveryRevision() async throws {
         let s = try await Seeded(runCount: 2, historyPoints: 1)
         _ = try await s.store.applyDeployment(name: "churn", spec: "deployment: churn\nroutes: [churn@production]\n", actor: "ana", at: at(0))
