@@ -2,6 +2,20 @@
 # setting BENCH_NAME (for messages), ROOT (the repo) and FAILED (an array).
 
 say() { printf '== %s\n' "$*" >&2; }
+
+# stop_group PID — stops a server started in its own session (setsid): SIGTERM to its process group
+# (which holds children such as mlflow's uvicorn workers), up to 10 s, then SIGKILL; reaps it.
+stop_group() {
+    local pid=$1
+    [[ -n $pid ]] || return 0
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
 loud() { printf '\n!! %s: %s\n\n' "$BENCH_NAME" "$*" >&2; }
 
 # flywheel_binary LOGDIR SUBCOMMAND...: sets FW to FLYWHEEL_BIN or a fresh release build

@@ -100,15 +100,7 @@ CLIENT_PID=
 stop_server() {
     local pid=${SERVER_PID:-}
     SERVER_PID=
-    [[ -n $pid ]] || return 0
-    # Each server runs in its own session (setsid): the group holds mlflow's uvicorn child too.
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    stop_group "$pid"
 }
 cleanup() {
     local rc=$?

@@ -78,24 +78,11 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/flywheel-ui-mlflow-bench.XXXXXX")
 MLFLOW_PID=
 FLYWHEEL_PID=
 CLIENT_PID=
-# stop PID — SIGTERM to the process group (each server runs in its own session: the group holds
-# mlflow's uvicorn child too), up to 10 s, then SIGKILL.
-stop() {
-    local pid=$1
-    [[ -n $pid ]] || return 0
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 stop_servers() {
     local m=$MLFLOW_PID f=$FLYWHEEL_PID
     MLFLOW_PID= FLYWHEEL_PID=
-    stop "$m"
-    stop "$f"
+    stop_group "$m"
+    stop_group "$f"
 }
 cleanup() {
     local rc=$?
