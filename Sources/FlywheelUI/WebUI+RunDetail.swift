@@ -23,6 +23,9 @@ extension WebUI {
         async let experimentQ = store.experiment(id: run.experimentID)
         let (data, io, artifacts, up, down, experiment) = try await (dataQ, ioQ, artifactsQ, upQ, downQ, experimentQ)
         let title = run.name.isEmpty ? id.rawValue : run.name
+        var previews = HTML(capacity: 8192)
+        await artifactPreviews(&previews, id, artifacts)
+        let previewed = Fragment(previews)
         let html = Layout.page(title: title, section: .experiments, request: r) { h in
             h.raw("<p class=\"muted\">")
             h.link(.experiment(run.experimentID), experiment?.name ?? run.experimentID.rawValue)
@@ -61,6 +64,7 @@ extension WebUI {
             Self.inputs(&h, run, io)
             h.raw("<h2>Artifacts</h2>")
             Self.artifactList(&h, id, artifacts)
+            h.append(previewed)
             h.raw("<h2>Lineage</h2>")
             Self.lineageLists(&h, .run(id), up: up, down: down)
             h.raw("<h2>Environment</h2>")
@@ -115,6 +119,55 @@ extension WebUI {
             h.raw("</td></tr>")
         }
         h.raw("</tbody></table>")
+    }
+
+    /// What an artifact can show in the page: text, or an image of this type; nil for the rest.
+    enum Preview: Equatable {
+        case text
+        case image(String)
+    }
+
+    static func preview(of path: String) -> Preview? {
+        switch path.split(separator: ".").last.map({ $0.lowercased() }) ?? "" {
+        case "txt", "log", "md", "csv", "tsv", "yaml", "yml", "json", "jsonl", "py", "swift", "toml", "ini", "cfg", "mlmodel", "mlproject": .text
+        case "png": .image("image/png")
+        case "jpg", "jpeg": .image("image/jpeg")
+        case "gif": .image("image/gif")
+        default: nil
+        }
+    }
+
+    /// Small text files show their first lines and small images show themselves, under the list.
+    static let previewText = 64 << 10
+    static let previewImage = 2 << 20
+    static let previewsShown = 6
+
+    func artifactPreviews(_ h: inout HTML, _ id: RunID, _ artifacts: [ArtifactRecord]) async {
+        var shown = 0
+        for a in artifacts.sorted(by: { $0.path < $1.path }) where shown < Self.previewsShown {
+            switch Self.preview(of: a.path) {
+            case .text where a.size <= Self.previewText:
+                guard let data = try? await blobs.data(a.digest) else { continue }
+                let text = String(decoding: data.prefix(4096), as: UTF8.self)
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(30).joined(separator: "\n")
+                h.raw("<details class=\"preview\" open><summary>")
+                h.text(a.path)
+                h.raw("</summary><pre>")
+                h.text(lines)
+                if lines.utf8.count < data.count { h.raw("\n…") }
+                h.raw("</pre></details>")
+                shown += 1
+            case .image where a.size <= Self.previewImage:
+                h.raw("<details class=\"preview\" open><summary>")
+                h.text(a.path)
+                h.raw("</summary><img loading=\"lazy\" style=\"max-width:480px\"")
+                h.attribute("src", Link.artifact(id, a.path).href)
+                h.attribute("alt", a.path)
+                h.raw("></details>")
+                shown += 1
+            default: continue
+            }
+        }
     }
 
     static func artifactList(_ h: inout HTML, _ id: RunID, _ artifacts: [ArtifactRecord]) {
@@ -259,16 +312,12 @@ extension WebUI {
             throw FlywheelError.notFound("run '\(id.rawValue)' has no artifact '\(path)'")
         }
         let data = try await blobs.data(a.digest)
-        let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
         let type: String
         var headers: [(String, String)] = [("X-Content-Type-Options", "nosniff")]
-        switch ext {
-        case "txt", "log", "md", "csv", "tsv", "yaml", "yml", "json", "jsonl", "py", "swift", "toml", "ini", "cfg", "mlmodel", "mlproject":
-            type = "text/plain; charset=utf-8"
-        case "png": type = "image/png"
-        case "jpg", "jpeg": type = "image/jpeg"
-        case "gif": type = "image/gif"
-        default:
+        switch Self.preview(of: path) {
+        case .text: type = "text/plain; charset=utf-8"
+        case .image(let t): type = t
+        case nil:
             type = "application/octet-stream"
             headers.append(("Content-Disposition", "attachment; filename=\"\(Self.safeFilename(String(path.split(separator: "/").last ?? "file")))\""))
         }

@@ -201,6 +201,14 @@ struct Seeded {
         for piece in ["r1", "model", "gb", "accuracy", "0.51", "/runs/run0001/metrics/accuracy"] { #expect(page.text.contains(piece), "\(piece)") }
         let withArtifact = await s.get("/runs/run0000")
         #expect(withArtifact.text.contains("/runs/run0000/artifacts/notes/readme.txt"))
+        // A small image is shown from its artifact URL; a small text artifact is previewed, escaped.
+        let png = try await s.blobs.put(Data([0x89, 0x50, 0x4E, 0x47]))
+        try await s.store.recordArtifacts([ArtifactRecord(runID: s.runs[0], path: "plots/roc.png", digest: png.digest, size: png.size, createdAt: Timestamp(millisecondsSince1970: 0))])
+        let withImage = await s.get("/runs/run0000")
+        #expect(withImage.text.contains("<img loading=\"lazy\" style=\"max-width:480px\" src=\"/runs/run0000/artifacts/plots/roc.png\" alt=\"plots/roc.png\">"))
+        let image = await s.get("/runs/run0000/artifacts/plots/roc.png")
+        #expect(image.contentType == "image/png" && image.body == [0x89, 0x50, 0x4E, 0x47])
+        #expect(withArtifact.text.contains("<details class=\"preview\" open><summary>notes/readme.txt</summary><pre>hello &lt;artifact&gt;</pre></details>"))
         // A running run's metrics refresh from a fragment; a finished one's do not.
         let running = await s.get("/runs/xss")
         #expect(running.text.contains("data-refresh=\"/runs/xss?fragment=metrics\""))
