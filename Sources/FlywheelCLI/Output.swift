@@ -51,9 +51,7 @@ enum Output {
     }
 
     static func time(_ t: Timestamp?) -> String {
-        guard let t else { return "-" }
-        let f = Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt)
-        return String(f.format(t.date).dropLast())  // drop the trailing Z; times are UTC
+        t?.readable ?? "-"
     }
 
     static func duration(_ start: Timestamp, _ end: Timestamp?) -> String {

@@ -15,6 +15,11 @@ public struct Timestamp: Hashable, Comparable, Codable, Sendable, CustomStringCo
         Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
     }
 
+    /// `2026-11-29 01:14:20`: UTC to the second, as tables and pages show times.
+    public var readable: String {
+        String(Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt).format(date).dropLast())  // drop the Z
+    }
+
     public init(from decoder: any Decoder) throws {
         millisecondsSince1970 = try decoder.singleValueContainer().decode(Int64.self)
     }

@@ -138,27 +138,7 @@ enum Format {
     }
 
     /// `2026-12-07 19:53:24` in UTC.
-    static func time(_ t: Timestamp) -> String {
-        let secs = t.millisecondsSince1970 / 1000
-        var days = secs / 86_400
-        var rem = secs % 86_400
-        if rem < 0 {
-            rem += 86_400
-            days -= 1
-        }
-        // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(y)-\(two(m))-\(two(d)) \(two(rem / 3600)):\(two(rem % 3600 / 60)):\(two(rem % 60))"
-    }
+    static func time(_ t: Timestamp) -> String { t.readable }
 
     /// `1.2 s`, `3 min 4 s`, `2 h 5 min`.
     static func duration(milliseconds ms: Int64) -> String {

@@ -22,7 +22,6 @@ struct Link: Hashable, Sendable {
     }
 
     static let home = Link(path: [])
-    static let experiments = Link(path: ["experiments"])
     static let models = Link(path: ["models"])
     static let pipelines = Link(path: ["pipelines"])
     static let deployments = Link(path: ["deployments"])
@@ -44,7 +43,6 @@ struct Link: Hashable, Sendable {
         Link(path: ["runs", run.rawValue, "artifacts"] + path.split(separator: "/").map(String.init))
     }
     static func model(_ name: String) -> Link { Link(path: ["models", name]) }
-    static func modelsSearch(_ q: String) -> Link { Link(path: ["models"], query: [("q", q)]) }
     static func compare(_ runs: [RunID], _ extra: [(String, String)] = []) -> Link {
         Link(path: ["compare"], query: runs.map { ("runs", $0.rawValue) } + extra)
     }
