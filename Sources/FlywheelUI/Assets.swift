@@ -40,7 +40,8 @@ enum Assets {
         thead th{background:var(--head);position:sticky;top:0;white-space:nowrap}
         td.n{text-align:right;white-space:nowrap}.t{white-space:nowrap}
         .scroll{overflow-x:auto;max-width:100%}
-        table.kv th{font-weight:500;color:var(--muted);white-space:nowrap}
+        table.kv th{font-weight:500;color:var(--muted);white-space:nowrap}table.kv td{overflow-wrap:anywhere}
+        h3{font-size:14px;margin:1em 0 .4em}
         .badge{display:inline-block;padding:0 .5em;border-radius:8px;font-size:12px;border:1px solid currentColor}
         .badge.finished,.badge.succeeded,.badge.ready,.badge.resolved{color:var(--accent)}
         .badge.failed,.badge.killed,.badge.firing{color:var(--bad)}
@@ -63,6 +64,11 @@ enum Assets {
         code,pre{background:var(--code);border-radius:3px;padding:0 .3em;font-family:ui-monospace,monospace;font-size:12.5px}
         tr.child td:first-child{padding-left:2em}
         .diff{background:var(--band)}
+        svg.dag rect{fill:var(--head);stroke:var(--muted);stroke-width:1.5}svg.dag text{fill:var(--fg);font-size:12px}
+        svg.dag path{stroke:var(--muted);fill:none}svg.dag .succeeded rect{stroke:var(--accent)}
+        svg.dag .failed rect,svg.dag .timed_out rect{stroke:var(--bad);stroke-width:2.5}svg.dag .running rect{stroke:var(--run);stroke-width:2.5}
+        svg.dag .waiting rect,svg.dag .skipped rect,svg.dag .cancelled rect{stroke-dasharray:4 3}
+        pre.log{white-space:pre-wrap;padding:.6em;max-height:40em;overflow:auto}
         """
 
     /// Conveniences only: every page works without it.

@@ -6,7 +6,7 @@ import Foundation
 struct Link: Hashable, Sendable {
     let href: String
 
-    init(path segments: [String], query: [(String, String)] = []) {
+    init(path segments: [String], query: [(String, String)] = [], fragment: String? = nil) {
         var s = ""
         for seg in segments {
             s += "/"
@@ -18,6 +18,7 @@ struct Link: Hashable, Sendable {
             s += "?"
             s += q.map { Link.encode($0.0, keep: Link.querySafe) + "=" + Link.encode($0.1, keep: Link.querySafe) }.joined(separator: "&")
         }
+        if let fragment { s += "#" + Link.encode(fragment, keep: Link.pathSafe) }
         href = s
     }
 
@@ -50,6 +51,10 @@ struct Link: Hashable, Sendable {
         Link(path: ["ui", "theme"], query: [("set", theme.rawValue), ("back", back)])
     }
     static func pipelineRun(_ id: PipelineRunID) -> Link { Link(path: ["pipelines", "runs", id.rawValue]) }
+    /// A step's attempts and logs; `step` as recorded (`train[3]` for a `for_each` instance).
+    static func pipelineStep(_ id: PipelineRunID, _ step: String, _ query: [(String, String)] = []) -> Link {
+        Link(path: ["pipelines", "runs", id.rawValue, "steps", step], query: query)
+    }
     static func deployment(_ name: String) -> Link { Link(path: ["deployments", name]) }
     static func monitor(_ name: String) -> Link { Link(path: ["monitors", name]) }
     static func lineage(_ ref: ResourceRef) -> Link { Link(path: ["lineage"], query: [("node", ref.description)]) }

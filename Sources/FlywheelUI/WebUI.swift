@@ -153,6 +153,9 @@ public struct WebUI: Sendable {
         case "pipelines":
             if s.count == 1 { return try await pipelinesPage(r) }
             if s.count == 3, s[1] == "runs" { return try await pipelineRunPage(r, id: PipelineRunID(rawValue: s[2])) }
+            if s.count >= 5, s[1] == "runs", s[3] == "steps" {
+                return try await pipelineStepPage(r, id: PipelineRunID(rawValue: s[2]), step: s[4...].joined(separator: "/"))
+            }
         case "deployments":
             if s.count == 1 { return try await deploymentsPage(r) }
             if s.count == 2 { return try await deploymentPage(r, name: s[1]) }

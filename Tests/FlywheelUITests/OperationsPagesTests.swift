@@ -27,9 +27,9 @@ import Testing
         let page = await s.get("/pipelines/runs/p1")
         #expect(page.status == 200)
         let text = page.text
-        let train = try #require(text.range(of: "<td>train</td>"))
-        let evaluate = try #require(text.range(of: "<td>evaluate</td>"))
-        let ingest = try #require(text.range(of: "<td>ingest</td>"))
+        let train = try #require(text.range(of: ">train</a></td>"))
+        let evaluate = try #require(text.range(of: ">evaluate</a></td>"))
+        let ingest = try #require(text.range(of: ">ingest</a></td>"))
         #expect(train.lowerBound < evaluate.lowerBound && evaluate.lowerBound < ingest.lowerBound)
         #expect(text.contains("out of memory again"))
         #expect(text.contains("3 steps, 1 failed, 1 from cache"))
@@ -60,10 +60,84 @@ import Testing
         #expect(page.body.count < 150_000)
         #expect(page.text.components(separatedBy: "<tr><td>").count - 1 == 200)
         // The failed step leads; 800 of the rest wait behind a link.
-        #expect(page.text.range(of: "<td>s777</td>")!.lowerBound < page.text.range(of: "<td>s0</td>")!.lowerBound)
+        #expect(page.text.range(of: ">s777</a></td>")!.lowerBound < page.text.range(of: ">s0</a></td>")!.lowerBound)
         #expect(page.text.contains("800 more steps, all finished without trouble"))
         let all = await s.get("/pipelines/runs/big?steps=all")
         #expect(all.text.components(separatedBy: "<tr><td>").count - 1 == 1000)
+        // No spec to read ("x" is not one): the graph still draws, the table leads it, and the one
+        // column of 1,000 steps is folded into a node that names the failure.
+        let graph = try #require(page.text.range(of: "<svg class=\"dag\""))
+        #expect(page.text.range(of: "<h2 id=\"steps\">")!.lowerBound < graph.lowerBound)
+        #expect(page.text.contains(">1000 steps · 1 failed</text>"))
+        #expect(page.text.contains("1000 steps in the widest columns are drawn as one node per column"))
+    }
+
+    /// `prep` fans out to 3 `for_each` instances of `train` and to `check`; `report` needs both.
+    static let spec = """
+        pipeline: fan
+        steps:
+          prep: {run: "echo prep"}
+          check: {run: "echo check", needs: [prep]}
+          train: {run: "echo ${{ item }}", for_each: [1, 2, 3], needs: [prep]}
+          report: {run: "echo done", needs: [train, check]}
+        """
+
+    @Test func thePipelineGraphIsLayeredFromTheSpecAndColouredByState() async throws {
+        let s = try await Seeded(runCount: 2, historyPoints: 1)
+        let specBlob = await s.blobs.put(Data(Self.spec.utf8))
+        let id = PipelineRunID(rawValue: "fan1")
+        try await s.store.createPipelineRun(
+            PipelineRun(id: id, pipeline: "fan", specDigest: specBlob.digest, specPath: "fan.yaml", params: [:], trigger: "manual", startTime: at(0)))
+        let log = await s.blobs.put(Data(("line one\n" + Seeded.evil + "\n").utf8))
+        try await s.store.recordStepAttempt(StepAttempt(pipelineRunID: id, step: "prep", attempt: 1, status: .succeeded, startTime: at(0), endTime: at(1)))
+        try await s.store.recordStepAttempt(StepAttempt(pipelineRunID: id, step: "check", attempt: 1, status: .running, startTime: at(1)))
+        for i in 0..<3 {
+            try await s.store.recordStepAttempt(
+                StepAttempt(pipelineRunID: id, step: "train[\(i)]", attempt: 1, status: i == 1 ? .failed : .succeeded, startTime: at(1), endTime: at(2),
+                            exitCode: i == 1 ? 3 : 0, logDigest: log.digest))
+        }
+        let page = await s.get("/pipelines/runs/fan1")
+        #expect(page.status == 200)
+        let graph = try Self.nodes(in: page.text)
+        // Four nodes (the instances are one), three columns, coloured by the worst state.
+        #expect(graph.map(\.label) .sorted() == ["check", "prep", "report", "train ×3 · 1 failed"])
+        let x = Dictionary(uniqueKeysWithValues: graph.map { ($0.label.split(separator: " ").first.map(String.init)!, $0) })
+        #expect(x["prep"]!.x < x["check"]!.x && x["check"]!.x == x["train"]!.x && x["train"]!.x < x["report"]!.x)
+        #expect(x["train"]!.state == "failed" && x["check"]!.state == "running" && x["prep"]!.state == "succeeded" && x["report"]!.state == "waiting")
+        // Edges: prep→check, prep→train, check→report, train→report.
+        #expect(page.text.components(separatedBy: "<path d=\"M").count - 1 == 4)
+        // A node of one step opens its page; the running run refreshes the graph too.
+        #expect(page.text.contains("<a href=\"/pipelines/runs/fan1/steps/prep\" class=\"succeeded\">"))
+        #expect(page.text.contains("data-refresh=\"/pipelines/runs/fan1?fragment=graph\""))
+        let fragment = await s.get("/pipelines/runs/fan1?fragment=graph")
+        #expect(fragment.text.hasPrefix("<svg class=\"dag\""))
+
+        // The step page: attempts with exit code, the log escaped, the whole log as plain text.
+        let step = await s.get("/pipelines/runs/fan1/steps/train%5B1%5D")
+        #expect(step.status == 200)
+        #expect(step.text.contains("<td class=\"n\">3</td>"))
+        #expect(step.text.contains("line one\n&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(!step.text.contains(Seeded.evil))
+        let raw = await s.get("/pipelines/runs/fan1/steps/train%5B1%5D?log=raw")
+        #expect(raw.contentType.hasPrefix("text/plain") && raw.text == "line one\n" + Seeded.evil + "\n")
+        #expect(raw.headers.contains { $0 == ("X-Content-Type-Options", "nosniff") })
+        #expect(await s.get("/pipelines/runs/fan1/steps/nope").status == 404)
+        #expect(await s.get("/pipelines/runs/fan1/steps/prep?log=raw").status == 404)
+    }
+
+    struct Node { var label: String, x: Int, state: String }
+
+    /// Each `<a … class="STATE"><title>…</title><rect … x="X" …/><text …>LABEL</text></a>` of the graph.
+    static func nodes(in page: String) throws -> [Node] {
+        let svg = try #require(page.range(of: "<svg class=\"dag\"")).lowerBound
+        let end = try #require(page.range(of: "</svg>", range: svg..<page.endIndex)).upperBound
+        return page[svg..<end].components(separatedBy: "<a href=").dropFirst().map { part in
+            func field(_ before: String, _ after: String) -> String {
+                guard let a = part.range(of: before), let b = part.range(of: after, range: a.upperBound..<part.endIndex) else { return "" }
+                return String(part[a.upperBound..<b.lowerBound])
+            }
+            return Node(label: field("\">", "</text>").components(separatedBy: ">").last ?? "", x: Int(field("<rect rx=\"5\" x=\"", "\"")) ?? -1, state: field("class=\"", "\""))
+        }
     }
 
     @Test func deploymentsShowTheSpecInForceAndEveryRevision() async throws {
