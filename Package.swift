@@ -204,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlywheelUITests",
-            dependencies: ["FlywheelCore", "FlywheelUI", "FlywheelTesting"],
+            dependencies: ["FlywheelCore", "FlywheelUI", "FlywheelServing", "FlywheelTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -88,7 +88,7 @@ public struct ServingApplication: Sendable {
         FeedbackController(store: store, maxBodyBytes: limit).addRoutes(to: router)
         MonitorsController(store: store, maxBodyBytes: limit).addRoutes(to: router)
         MLflowController(store: store, blobs: blobs, maxBodyBytes: limit, maxArtifactBytes: configuration.maxArtifactBytes).addRoutes(to: router)
-        UIController(ui: WebUI(store: store, blobs: blobs)).addRoutes(to: router)
+        UIController(ui: WebUI(store: store, blobs: blobs, traffic: metrics.traffic)).addRoutes(to: router)
         router.get("/metrics") { _, _ in
             let (queued, _, _) = runtime.predictionLog?.counts ?? (0, 0, 0)
             metrics.logQueueDepth(queued)

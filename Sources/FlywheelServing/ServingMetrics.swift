@@ -8,9 +8,12 @@ public final class ServingMetrics: Sendable {
     private let counters = Mutex<[String: any CounterHandler]>([:])
     private let timers = Mutex<[String: any TimerHandler]>([:])
     private let meters = Mutex<[String: any MeterHandler]>([:])
+    /// The last hours of requests per deployment and version, minute by minute, for the web UI.
+    public let traffic: TrafficHistory
 
-    public init(factory: any MetricsFactory) {
+    public init(factory: any MetricsFactory, traffic: TrafficHistory = TrafficHistory()) {
         self.factory = factory
+        self.traffic = traffic
     }
 
     private static func key(_ label: String, _ dims: [(String, String)]) -> String {
@@ -52,6 +55,7 @@ public final class ServingMetrics: Sendable {
         let dims = [("deployment", deployment), ("version", version), ("status", String(status))]
         counter("flywheel_requests_total", dims).increment(by: 1)
         timer("flywheel_request_duration_seconds", [("deployment", deployment), ("version", version)]).recordNanoseconds(nanoseconds)
+        traffic.record(deployment: deployment, version: version, status: status, nanoseconds: nanoseconds)
     }
 
     /// Requests being answered right now.

@@ -57,7 +57,7 @@ enum Assets {
         details.long summary{cursor:pointer}details.long pre{white-space:pre-wrap;max-width:60em}
         details.cols{margin:.3em 0}details.cols .list{max-height:18em;overflow:auto;columns:3;padding:.4em}
         details.cols label{display:block;font-size:12px}
-        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(22em,1fr));gap:0 2em}
+        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(22em,1fr));gap:0 2em}.grid.wide{grid-template-columns:repeat(auto-fit,minmax(36em,1fr))}
         svg.chart{background:var(--bg);max-width:100%;height:auto}
         svg.chart .axis{stroke:var(--line);fill:none}svg.chart text{fill:var(--muted);font-size:11px}
         svg.chart .env{fill:var(--band);stroke:none}svg.chart .line{fill:none;stroke:var(--chart);stroke-width:1.2}

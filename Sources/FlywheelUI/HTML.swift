@@ -149,6 +149,13 @@ enum Format {
         return "\(s / 3600) h \(s % 3600 / 60) min"
     }
 
+    /// `840 µs`, `12.3 ms`, `1.25 s`.
+    static func latency(seconds s: Double) -> String {
+        if s < 1e-3 { return String(format: "%.0f µs", s * 1e6) }
+        if s < 1 { return String(format: s < 0.01 ? "%.2f ms" : "%.1f ms", s * 1e3) }
+        return String(format: "%.2f s", s)
+    }
+
     /// `12.3 KB` (powers of 1,000).
     static func bytes(_ n: Int64) -> String {
         if n < 1000 { return "\(n) B" }

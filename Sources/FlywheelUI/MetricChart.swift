@@ -149,7 +149,7 @@ enum MetricChart {
             x1 += 0.5
         }
         if y1 == y0 {
-            let pad = max(abs(y0) * 0.1, 1e-9)
+            let pad = y0 == 0 ? 1 : abs(y0) * 0.1
             y0 -= pad
             y1 += pad
         }
@@ -216,9 +216,33 @@ enum MetricChart {
             h.raw("><title>")
             h.text(i < names.count ? names[i] : "")
             h.raw("</title></path>")
+            // A sparse series (a few minutes of traffic, a handful of checks) also gets a dot per
+            // point: a single point draws no line.
+            if s.buckets.count <= 60 {
+                for b in s.buckets {
+                    h.raw("<circle r=\"2.5\"")
+                    h.attribute("cx", String(Int(px(b.x0).rounded())))
+                    h.attribute("cy", String(Int(py(b.max).rounded())))
+                    h.attribute("style", "fill:" + (overlay ? colour : "var(--chart)"))
+                    h.raw("/>")
+                }
+            }
         }
         h.raw("</svg>")
         return Fragment(h)
+    }
+
+    /// Which colour is which series, in the palette's order (the first 50).
+    static func legend(_ h: inout HTML, _ names: [String]) {
+        h.raw("<p>")
+        for (i, name) in names.enumerated().prefix(50) {
+            h.raw("<span style=\"color:")
+            h.text(palette[i % palette.count])
+            h.raw("\">■</span> ")
+            h.text(name)
+            h.raw(" ")
+        }
+        h.raw("</p>")
     }
 
     static func axisLabel(_ v: Double, _ x: ChartX) -> String {

@@ -104,15 +104,8 @@ extension WebUI {
                 h.append(MetricChart.svg(series, names: names, options: options, title: key))
                 h.raw("<p class=\"muted\">")
                 h.text(MetricChart.summary(series))
-                h.raw("</p><p>")
-                for (i, name) in names.enumerated().prefix(50) {
-                    h.raw("<span style=\"color:")
-                    h.text(MetricChart.palette[i % MetricChart.palette.count])
-                    h.raw("\">■</span> ")
-                    h.text(name)
-                    h.raw(" ")
-                }
                 h.raw("</p>")
+                MetricChart.legend(&h, names)
             }
             h.raw("<h2>Parallel coordinates</h2>")
             h.append(ParallelCoordinates.svg(runs, names: names))

@@ -41,7 +41,10 @@ extension WebUI {
         for ref in spec?.references ?? [] {
             if let at = ref.firstIndex(of: "@") {
                 let model = String(ref[..<at])
-                if let v = try await store.aliases(model: model)[String(ref[ref.index(after: at)...])] { resolved[ref] = v }
+                // A model deleted since the spec was applied leaves its route unresolved, not the page broken.
+                let aliases: [String: Int]
+                do { aliases = try await store.aliases(model: model) } catch let e as FlywheelError where e.code == .notFound { aliases = [:] }
+                if let v = aliases[String(ref[ref.index(after: at)...])] { resolved[ref] = v }
             } else if let slash = ref.lastIndex(of: "/"), let v = Int(ref[ref.index(after: slash)...]) {
                 resolved[ref] = v
             }
@@ -83,6 +86,9 @@ extension WebUI {
                 }
                 h.raw("</tbody></table>")
             }
+            if let traffic {
+                Self.trafficSection(&h, name: name, traffic: traffic, now: clock.now(), request: r)
+            }
             h.raw("<h2>Spec (revision ")
             h.int(current.revision)
             h.raw(")</h2><pre>")
@@ -104,6 +110,75 @@ extension WebUI {
             h.raw("</tbody></table>")
         }
         return UIResponse(body: html)
+    }
+
+    static let trafficWindows = [15, 60, 180]
+
+    /// Request rate, error rate and p50/p95 latency per version, minute by minute, from this
+    /// server's own count of the requests it answered (`?minutes=` picks the window).
+    static func trafficSection(_ h: inout HTML, name: String, traffic: TrafficHistory, now: Timestamp, request r: UIRequest) {
+        let window = r.value("minutes").flatMap(Int.init).flatMap { trafficWindows.contains($0) ? $0 : nil } ?? 60
+        let nowDate = Date(timeIntervalSince1970: Double(now.millisecondsSince1970) / 1000)
+        let from = Int64((nowDate.timeIntervalSince1970 / 60).rounded(.down)) - Int64(window) + 1
+        let series = traffic.series(deployment: name, now: nowDate).mapValues { $0.filter { $0.minute >= from } }.filter { !$0.value.isEmpty }
+        h.raw("<h2>Traffic on this server</h2><p class=\"muted\">last ")
+        Layout.choices(&h, trafficWindows, current: window, label: { "\($0) min" }, link: { Link(path: ["deployments", name], query: [("minutes", String($0))]) })
+        h.raw("· per minute, since this server started; every replica counts its own (Prometheus at <code>/metrics</code> keeps the long history)</p>")
+        guard !series.isEmpty else {
+            h.raw("<p class=\"muted\">no requests in this window</p>")
+            return
+        }
+        // Versions as numbers sort 1, 2, 10; "none" (refused before a version was chosen) last.
+        let versions = series.keys.sorted { (Int($0) ?? .max, $0) < (Int($1) ?? .max, $1) }
+        func label(_ v: String) -> String { Int(v) != nil ? "v\(v)" : v }
+        h.raw("<table><thead><tr><th>Version</th><th class=\"n\">Requests</th><th class=\"n\">Per second</th><th class=\"n\">4xx</th><th class=\"n\">5xx</th><th class=\"n\">Error rate</th><th class=\"n\">p50</th><th class=\"n\">p95</th></tr></thead><tbody>")
+        for v in versions {
+            let minutes = series[v] ?? []
+            let requests = minutes.reduce(0) { $0 + $1.requests }
+            let server = minutes.reduce(0) { $0 + $1.serverErrors }
+            let client = minutes.reduce(0) { $0 + $1.clientErrors }
+            h.raw("<tr><td>")
+            h.text(label(v))
+            h.raw("</td><td class=\"n\">")
+            h.int(requests)
+            h.raw("</td><td class=\"n\">")
+            h.text(String(format: "%.2f", Double(requests) / Double(window * 60)))
+            h.raw("</td><td class=\"n\">")
+            h.int(client)
+            h.raw("</td><td class=\"n\">")
+            h.int(server)
+            h.raw("</td><td class=\"n\">")
+            h.text(requests > 0 ? String(format: "%.2f%%", Double(server) * 100 / Double(requests)) : "")
+            for q in [0.5, 0.95] {
+                h.raw("</td><td class=\"n\">")
+                if let s = TrafficHistory.Minute.quantile(q, of: minutes) { h.text(Format.latency(seconds: s)) }
+            }
+            h.raw("</td></tr>")
+        }
+        h.raw("</tbody></table>")
+        var options = ChartOptions()
+        options.x = .wall
+        let names = versions.map(label)
+        func chart(_ title: String, _ value: (TrafficHistory.Minute) -> Double?) {
+            let drawn = versions.map { v in
+                let points = (series[v] ?? []).compactMap { m in value(m).map { (Double(m.minute * 60), $0) } }
+                return Downsampled(xs: points.map(\.0), ys: points.map(\.1), buckets: MetricChart.buckets, logY: false)
+            }
+            h.raw("<h3>")
+            h.text(title)
+            h.raw("</h3>")
+            h.append(MetricChart.svg(drawn, names: names, options: options, title: title))
+        }
+        MetricChart.legend(&h, names)
+        h.raw("<div class=\"grid wide\"><div>")
+        chart("requests per second") { Double($0.requests) / 60 }
+        h.raw("</div><div>")
+        chart("server error rate (%)") { $0.requests > 0 ? Double($0.serverErrors) * 100 / Double($0.requests) : nil }
+        h.raw("</div><div>")
+        chart("p50 latency (ms)") { TrafficHistory.Minute.quantile(0.5, of: [$0]).map { $0 * 1000 } }
+        h.raw("</div><div>")
+        chart("p95 latency (ms)") { TrafficHistory.Minute.quantile(0.95, of: [$0]).map { $0 * 1000 } }
+        h.raw("</div></div>")
     }
 
     /// `/monitors`: each monitor with its latest check, and the alerts still firing.

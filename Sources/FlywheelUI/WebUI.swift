@@ -1,4 +1,5 @@
 import FlywheelCore
+import FlywheelServing
 import Foundation
 
 /// A GET the UI answers: the path's segments (percent-decoded), the query's pairs in order, and
@@ -107,11 +108,14 @@ public struct WebUI: Sendable {
     let store: any MetadataStore
     let blobs: any BlobStore
     let clock: any WallClock
+    /// This server's recent requests per deployment version (nil when the UI runs without serving).
+    let traffic: TrafficHistory?
 
-    public init(store: any MetadataStore, blobs: any BlobStore, clock: any WallClock = SystemWallClock()) {
+    public init(store: any MetadataStore, blobs: any BlobStore, clock: any WallClock = SystemWallClock(), traffic: TrafficHistory? = nil) {
         self.store = store
         self.blobs = blobs
         self.clock = clock
+        self.traffic = traffic
     }
 
     /// The path prefixes the UI owns; the server routes these (and `/`) here.
