@@ -94,7 +94,7 @@ let package = Package(
         // The web UI: pages rendered from the store's answers; no web framework (Server mounts it).
         .target(
             name: "FlywheelUI",
-            dependencies: ["FlywheelCore", "FlywheelServing", "FlywheelPipelines"],
+            dependencies: ["FlywheelCore", "FlywheelServing", "FlywheelPipelines", "FlywheelMonitoring"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -44,6 +44,7 @@ struct Link: Hashable, Sendable {
         Link(path: ["runs", run.rawValue, "artifacts"] + path.split(separator: "/").map(String.init))
     }
     static func model(_ name: String) -> Link { Link(path: ["models", name]) }
+    static func modelVersion(_ name: String, _ version: Int) -> Link { Link(path: ["models", name], fragment: "v\(version)") }
     static func compare(_ runs: [RunID], _ extra: [(String, String)] = []) -> Link {
         Link(path: ["compare"], query: runs.map { ("runs", $0.rawValue) } + extra)
     }

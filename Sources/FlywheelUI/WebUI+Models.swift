@@ -70,7 +70,9 @@ extension WebUI {
                 &h, versions.sorted(by: { $0.version > $1.version }),
                 head: "<th>Version</th><th>Aliases</th><th>Status</th><th>Source run</th><th>Digest</th><th>Created</th><th>Description</th>"
             ) { h, v in
-                h.raw("<tr><td>v")
+                h.raw("<tr")
+                h.attribute("id", "v\(v.version)")
+                h.raw("><td>v")
                 h.int(v.version)
                 h.raw("</td><td>")
                 for a in (byVersion[v.version] ?? []).sorted() {

@@ -1,4 +1,5 @@
 import FlywheelCore
+import FlywheelMonitoring
 import FlywheelServing
 import Foundation
 
@@ -231,6 +232,11 @@ extension WebUI {
         let (checks, alerts) = try await (checksQ, alertsQ)
         var actions: [Int64: [AlertActionRecord]] = [:]
         for a in alerts { actions[a.id] = try await store.alertActions(alertID: a.id) }
+        let deployment = MonitorSpec.parse(monitor.spec).spec?.deployment
+        var served: [Int64: [ServedVersion]] = [:]
+        if let deployment {
+            for a in alerts { served[a.id] = try await servedVersions(deployment: deployment, at: a.firedAt) }
+        }
         // One series per result (feature × method): score by check time.
         var series: [String: [(Double, Double)]] = [:]
         var thresholds: [String: Double] = [:]
@@ -272,7 +278,7 @@ extension WebUI {
                 h.append(MetricChart.svg(all, names: [key, "threshold"], options: options, title: key))
             }
             h.raw("<h2>Alerts</h2>")
-            Self.alertTable(&h, alerts, actions: actions)
+            Self.alertTable(&h, alerts, actions: actions, served: served)
             h.raw("<h2>Checks</h2>")
             Layout.table(
                 &h, Array(checks.sorted(by: { $0.time > $1.time }).prefix(100)),
@@ -294,11 +300,51 @@ extension WebUI {
         return UIResponse(body: html)
     }
 
-    static func alertTable(_ h: inout HTML, _ alerts: [Alert], actions: [Int64: [AlertActionRecord]]) {
-        Layout.table(
-            &h, alerts.sorted(by: { $0.firedAt > $1.firedAt }),
-            head: "<th>Monitor</th><th>Rule</th><th>State</th><th>Fired</th><th>Resolved</th><th>Message</th><th>Actions</th>"
-        ) { h, a in
+    /// A model version a deployment served at some moment, and the run that trained it.
+    struct ServedVersion: Sendable {
+        var model: String
+        var version: Int
+        var run: RunID?
+    }
+
+    /// What `deployment` served at `time`: the revision then in force, each route's alias resolved
+    /// through the registry's alias history as of that moment (so a later rollout does not
+    /// rewrite what an old alert was about).
+    func servedVersions(deployment: String, at time: Timestamp) async throws -> [ServedVersion] {
+        let history = try await store.deploymentHistory(named: deployment)
+        guard let revision = history.filter({ $0.time <= time }).max(by: { $0.revision < $1.revision }), revision.action == .applied,
+            let spec = DeploymentSpec.parse(revision.spec).spec
+        else { return [] }
+        var out: [ServedVersion] = []
+        var events: [String: [RegistryEvent]] = [:]
+        for ref in spec.routes.map(\.model) {
+            var model = ref
+            var version: Int?
+            if let at = ref.firstIndex(of: "@") {
+                model = String(ref[..<at])
+                let alias = String(ref[ref.index(after: at)...])
+                if events[model] == nil {
+                    do { events[model] = try await store.registryEvents(model: model) } catch let e as FlywheelError where e.code == .notFound { events[model] = [] }
+                }
+                let moves = (events[model] ?? []).filter { $0.alias == alias && $0.time <= time && ($0.kind == .aliasSet || $0.kind == .aliasDeleted) }
+                if let last = moves.max(by: { $0.time < $1.time }), last.kind == .aliasSet { version = last.version }
+            } else if let slash = ref.lastIndex(of: "/"), let v = Int(ref[ref.index(after: slash)...]) {
+                model = String(ref[..<slash])
+                version = v
+            }
+            guard let version, !out.contains(where: { $0.model == model && $0.version == version }) else { continue }
+            let run = try? await store.modelVersion(model: model, version: version)?.runID
+            out.append(ServedVersion(model: model, version: version, run: run ?? nil))
+        }
+        return out
+    }
+
+    static func alertTable(_ h: inout HTML, _ alerts: [Alert], actions: [Int64: [AlertActionRecord]], served: [Int64: [ServedVersion]]? = nil) {
+        let head: StaticString =
+            served == nil
+            ? "<th>Monitor</th><th>Rule</th><th>State</th><th>Fired</th><th>Resolved</th><th>Message</th><th>Actions</th>"
+            : "<th>Monitor</th><th>Rule</th><th>State</th><th>Fired</th><th>Resolved</th><th>Message</th><th>Serving then</th><th>Actions</th>"
+        Layout.table(&h, alerts.sorted(by: { $0.firedAt > $1.firedAt }), head: head) { h, a in
             h.raw("<tr><td>")
             h.link(.monitor(a.monitor), a.monitor)
             h.raw("</td><td>")
@@ -312,6 +358,18 @@ extension WebUI {
             h.raw("</td><td>")
             h.truncated(a.message, limit: 100)
             h.raw("</td><td>")
+            if let served {
+                // alert → the version it was about → the run that trained it.
+                for v in served[a.id] ?? [] {
+                    h.link(.modelVersion(v.model, v.version), "\(v.model) v\(v.version)")
+                    if let run = v.run {
+                        h.raw(" ← run ")
+                        h.link(.run(run), String(run.rawValue.prefix(8)))
+                    }
+                    h.raw("<br>")
+                }
+                h.raw("</td><td>")
+            }
             for act in actions[a.id] ?? [] {
                 h.text("\(act.kind) \(act.target): \(act.outcome.rawValue)")
                 if !act.message.isEmpty {

@@ -185,6 +185,35 @@ import Testing
         #expect(await s.get("/monitors/nope").status == 404)
     }
 
+    @Test func anAlertLinksToTheVersionServingWhenItFiredAndItsRun() async throws {
+        let s = try await Seeded(runCount: 2, historyPoints: 1)
+        // churn-model v1 (trained by run0001) is production from 0 s; v2 (run0000) from 300 s.
+        let v2 = try await s.store.createModelVersion(
+            NewModelVersion(modelName: "churn-model", runID: s.runs[0], digest: nil, source: "runs:/\(s.runs[0].rawValue)/model"),
+            by: Attribution(actor: "ci", reason: "retrained"), at: at(250))
+        _ = try await s.store.setAlias(model: "churn-model", alias: "production", version: v2.version, by: Attribution(actor: "ci", reason: "canary won"), at: at(300))
+        _ = try await s.store.applyDeployment(name: "churn", spec: "deployment: churn\nroutes: [churn-model@production]\n", actor: "ana", at: at(0))
+        _ = try await s.store.applyMonitor(name: "watch", spec: "monitor: watch\ndeployment: churn\nperformance: {metric: accuracy, min: 0.7}\n", actor: "ana", at: at(0))
+        let check = try await s.store.recordMonitorCheck(
+            MonitorCheck(monitor: "watch", time: at(100), windowStart: at(0), windowEnd: at(100), reference: "training",
+                         referenceRows: 100, currentRows: 50, status: .breached, message: "accuracy fell", breachedRules: ["performance"], results: []))
+        let early = try await s.store.raiseAlert(monitor: "watch", rule: "performance", message: "accuracy fell", at: at(100), checkID: check.id)
+        _ = try await s.store.resolveAlert(monitor: "watch", rule: "performance", at: at(200))
+        _ = early
+        _ = try await s.store.raiseAlert(monitor: "watch", rule: "performance", message: "accuracy fell again", at: at(400), checkID: check.id)
+        let page = await s.get("/monitors/watch")
+        #expect(page.status == 200)
+        let text = page.text
+        func servedCell(_ message: String) -> String? {
+            guard let m = text.range(of: message + "</td><td>"), let end = text.range(of: "</td>", range: m.upperBound..<text.endIndex) else { return nil }
+            return String(text[m.upperBound..<end.lowerBound])
+        }
+        #expect(servedCell("accuracy fell") == "<a href=\"/models/churn-model#v1\">churn-model v1</a> ← run <a href=\"/runs/run0001\">run0001</a><br>")
+        #expect(servedCell("accuracy fell again") == "<a href=\"/models/churn-model#v2\">churn-model v2</a> ← run <a href=\"/runs/run0000\">run0000</a><br>")
+        // The anchor the link goes to exists on the model page.
+        #expect(await s.get("/models/churn-model").text.contains("<tr id=\"v2\">"))
+    }
+
     @Test func everyNavigationLinkLeadsToAPage() async throws {
         let s = try await Seeded(runCount: 2, historyPoints: 1)
         let home = await s.get("/")
