@@ -102,9 +102,25 @@ enum MetricChart {
     static var buckets: Int { Int(width - left - right) }
 
     /// Buckets per series when `count` series share a chart: fewer as they multiply (at least one
-    /// per 8 pixels), so an overlay of hundreds of runs stays a few hundred kilobytes.
+    /// per 8 pixels, about 4,000 in all), so the compare page stays within its 150 KB.
     static func buckets(forSeries count: Int) -> Int {
-        count <= 1 ? buckets : max(buckets / 8, min(buckets, 40_000 / count))
+        count <= 1 ? buckets : max(buckets / 8, min(buckets, 4_000 / count))
+    }
+
+    /// One bucket per pixel column holding the lowest and highest value any of `series` has
+    /// there: the band that shows where every run went when not every run gets a line.
+    static func band(_ series: [Downsampled]) -> Downsampled {
+        var points: [(Double, Double)] = []
+        points.reserveCapacity(series.reduce(0) { $0 + $1.buckets.count * 2 })
+        for s in series {
+            for b in s.buckets {
+                points.append((b.x0, b.min))
+                if b.max != b.min { points.append((b.x0, b.max)) }
+            }
+        }
+        points.sort { $0.0 < $1.0 }
+        // Bucket values are already on the chart's y scale (log10 when log-y): no second log.
+        return Downsampled(xs: points.map(\.0), ys: points.map(\.1), buckets: buckets, logY: false)
     }
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
@@ -128,9 +144,11 @@ enum MetricChart {
     }
 
     /// One SVG with every series on shared axes; `names` label the legend when there are several.
-    static func svg(_ series: [Downsampled], names: [String], options: ChartOptions, title: String) -> Fragment {
+    /// - Parameter band: with several series, a shaded min–max band drawn beneath their lines
+    ///   (the compare page's band over every run when only some get a line).
+    static func svg(_ series: [Downsampled], names: [String], options: ChartOptions, title: String, band: Downsampled? = nil) -> Fragment {
         var h = HTML(capacity: 24_000)
-        let drawn = series.filter { !$0.buckets.isEmpty }
+        let drawn = (series + (band.map { [$0] } ?? [])).filter { !$0.buckets.isEmpty }
         h.raw("<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 900 300\" width=\"900\" height=\"300\" role=\"img\"")
         h.attribute("aria-label", title)
         h.raw(">")
@@ -175,25 +193,13 @@ enum MetricChart {
             h.text(Format.number(options.logY ? pow(10, yv) : yv))
             h.raw("</text>")
         }
-        // Whole pixels, absolute, with implicit line-tos: a point costs about seven bytes, and a
-        // point equal to the one before is left out.
-        func path(_ points: [(Double, Double)], close: Bool) -> String {
-            var d = "M"
-            d.reserveCapacity(points.count * 8)
-            var last: (Int, Int)? = nil
-            for (x, y) in points {
-                let p = (Int(x.rounded()), Int(y.rounded()))
-                if let l = last, l == p { continue }
-                if last != nil { d += " " }
-                d += String(p.0)
-                d += " "
-                d += String(p.1)
-                last = p
-            }
-            if close { d += "Z" }
-            return d
+        let overlay = series.count > 1 || band != nil
+        if let band, !band.buckets.isEmpty {
+            let outline = band.buckets.map { (px($0.x0), py($0.max)) } + band.buckets.reversed().map { (px($0.x0), py($0.min)) }
+            h.raw("<path class=\"env\"")
+            h.attribute("d", path(outline, close: true))
+            h.raw("/>")
         }
-        let overlay = series.count > 1
         for (i, s) in series.enumerated() where !s.buckets.isEmpty {
             let colour = palette[i % palette.count]
             if !overlay {
@@ -230,6 +236,62 @@ enum MetricChart {
         }
         h.raw("</svg>")
         return Fragment(h)
+    }
+
+    /// A path through whole pixels: an absolute move, then relative line-tos (`M64 200l1-3 1 5`),
+    /// a point equal to the one before left out. A step of a pixel or two costs three to five
+    /// bytes; a minus sign needs no space before it.
+    static func path(_ points: [(Double, Double)], close: Bool) -> String {
+        var d = ""
+        d.reserveCapacity(points.count * 6)
+        var last: (Int, Int)? = nil
+        var relative = false
+        for (x, y) in points {
+            let p = (Int(x.rounded()), Int(y.rounded()))
+            if let l = last {
+                if l == p { continue }
+                let (dx, dy) = (p.0 - l.0, p.1 - l.1)
+                if relative {
+                    if dx >= 0 { d += " " }
+                } else {
+                    d += "l"
+                    relative = true
+                }
+                d += String(dx)
+                if dy >= 0 { d += " " }
+                d += String(dy)
+            } else {
+                d += "M"
+                d += String(p.0)
+                if p.1 >= 0 { d += " " }
+                d += String(p.1)
+            }
+            last = p
+        }
+        if close { d += "Z" }
+        return d
+    }
+
+    /// The absolute points of a path written by `path` (for tests and tools reading the SVG).
+    static func points(ofPath d: some StringProtocol) -> [(Int, Int)] {
+        var numbers: [Int] = []
+        var current = ""
+        for ch in d {
+            if ch.isNumber || (ch == "-" && current.isEmpty) {
+                current.append(ch)
+            } else {
+                if let n = Int(current) { numbers.append(n) }
+                current = ch == "-" ? "-" : ""
+            }
+        }
+        if let n = Int(current) { numbers.append(n) }
+        var out: [(Int, Int)] = []
+        var i = 0
+        while i + 1 < numbers.count {
+            if let l = out.last { out.append((l.0 + numbers[i], l.1 + numbers[i + 1])) } else { out.append((numbers[i], numbers[i + 1])) }
+            i += 2
+        }
+        return out
     }
 
     /// Which colour is which series, in the palette's order (the first 50).

@@ -3,6 +3,10 @@ import Foundation
 
 extension WebUI {
     static let maxCompared = 1000
+    /// Runs per page of the compare table (and of the parallel coordinates); more are paged (`at=`).
+    static let comparedPerPage = 100
+    /// Runs drawn as their own line; the band beneath covers every run.
+    static let comparedLines = 50
 
     /// `/compare?runs=A&runs=B…`: any runs, from any experiments. Params that differ come first;
     /// one metric's curves are overlaid (`?metric=KEY`), and a parallel-coordinates view puts every
@@ -48,11 +52,33 @@ extension WebUI {
                 return out.compactMap { $0 }
             }
         }
-        let names = runs.map { $0.run.name.isEmpty ? $0.run.id.rawValue : $0.run.name }
+        let allNames = runs.map { $0.run.name.isEmpty ? $0.run.id.rawValue : $0.run.name }
+        // Above 100 runs the table and the parallel coordinates show a page of them at a time;
+        // the first 50 of that page get lines, and a band spans every run's curve.
+        let at = min(max(r.value("at").flatMap(Int.init) ?? 0, 0), max(runs.count - 1, 0)) / Self.comparedPerPage * Self.comparedPerPage
+        let shown = at..<min(at + Self.comparedPerPage, runs.count)
+        let lines = shown.lowerBound..<min(shown.lowerBound + Self.comparedLines, shown.upperBound)
+        let band = series.count > lines.count ? MetricChart.band(series) : nil
+        let allIDs = runs.map(\.run.id.rawValue).joined(separator: ",")
         let html = Layout.page(title: "Compare \(runs.count) runs", section: .experiments, request: r) { h in
             h.raw("<h1>Compare ")
             h.int(runs.count)
             h.raw(" runs</h1>")
+            if runs.count > Self.comparedPerPage {
+                h.raw("<p class=\"pager\"><span class=\"muted\">runs ")
+                h.int(shown.lowerBound + 1)
+                h.raw("–")
+                h.int(shown.upperBound)
+                h.raw(" of ")
+                h.int(runs.count)
+                h.raw(" in the table:</span> ")
+                Layout.choices(&h, Array(stride(from: 0, to: runs.count, by: Self.comparedPerPage)), current: at, label: { "\($0 + 1)–\(min($0 + Self.comparedPerPage, runs.count))" }) {
+                    Link(path: ["compare"], query: [("runs", allIDs), ("metric", chosen ?? ""), ("at", String($0))] + options.query)
+                }
+                h.raw("</p>")
+            }
+            let runs = Array(runs[shown])
+            let names = Array(allNames[shown])
             // Params: differing rows first.
             let paramKeys = Set(runs.flatMap { $0.data.params.keys })
             let rows = paramKeys.map { k in (k, runs.map { $0.data.params[k] }) }
@@ -85,10 +111,12 @@ extension WebUI {
             if let key = chosen {
                 h.raw("<h2>")
                 h.text(key)
-                h.raw("</h2><form class=\"bar\" method=\"get\" action=\"/compare\">")
-                for d in runs {
-                    h.raw("<input type=\"hidden\" name=\"runs\"")
-                    h.attribute("value", d.run.id.rawValue)
+                h.raw("</h2><form class=\"bar\" method=\"get\" action=\"/compare\"><input type=\"hidden\" name=\"runs\"")
+                h.attribute("value", allIDs)
+                h.raw(">")
+                if at > 0 {
+                    h.raw("<input type=\"hidden\" name=\"at\"")
+                    h.attribute("value", String(at))
                     h.raw(">")
                 }
                 h.raw("<select name=\"metric\">")
@@ -101,11 +129,15 @@ extension WebUI {
                     h.raw("</option>")
                 }
                 h.raw("</select><button>Show</button></form>")
-                h.append(MetricChart.svg(series, names: names, options: options, title: key))
+                let drawn = Array(series[lines])
+                h.append(MetricChart.svg(drawn, names: Array(allNames[lines]), options: options, title: key, band: band))
                 h.raw("<p class=\"muted\">")
                 h.text(MetricChart.summary(series))
+                if band != nil {
+                    h.text("; lines for runs \(lines.lowerBound + 1)–\(lines.upperBound), the shaded band spans all \(series.count) (lowest to highest of any run at each pixel)")
+                }
                 h.raw("</p>")
-                MetricChart.legend(&h, names)
+                MetricChart.legend(&h, Array(allNames[lines]))
             }
             h.raw("<h2>Parallel coordinates</h2>")
             h.append(ParallelCoordinates.svg(runs, names: names))

@@ -229,9 +229,9 @@ struct Seeded {
         let end = try #require(svg.range(of: "</svg>"))
         #expect(svg[..<end.upperBound].utf8.count < 40_000)
         // The spike is the maximum: the line reaches the top of the plot (y = 12) at its step.
-        let d = try #require(svg.range(of: "class=\"line\" d=\"M").map { svg[$0.upperBound...].prefix { $0 != "\"" } })
-        let numbers = d.split(separator: " ").compactMap { Int($0) }
-        let points = stride(from: 0, to: numbers.count - 1, by: 2).map { (numbers[$0], numbers[$0 + 1]) }
+        let d = try #require(svg.range(of: "class=\"line\" d=\"").map { svg[$0.upperBound...].prefix { $0 != "\"" } })
+        let points = MetricChart.points(ofPath: d)
+        #expect(points.count > 800)
         let top = points.filter { $0.1 == 12 }
         #expect(top.count >= 1 && top.allSatisfy { abs($0.0 - (64 + Int(0.54321 * 824))) <= 1 }, "\(top)")
         #expect(points.allSatisfy { $0.1 >= 12 && $0.1 <= 264 })
@@ -239,6 +239,14 @@ struct Seeded {
         let csv = await s.get("/runs/run0000/metrics/loss?format=csv")
         #expect(csv.text.split(separator: "\n").count == 100_001)
         #expect(csv.text.contains("\n54321,"))
+    }
+
+    @Test func pathsAreRelativeWholePixelsThatReadBackExactly() {
+        let pts: [(Double, Double)] = [(64, 200), (65, 197.4), (65, 197.4), (66, 202), (70, -3), (71, 0)]
+        let d = MetricChart.path(pts, close: false)
+        #expect(d == "M64 200l1-3 1 5 4-205 1 3")
+        #expect(MetricChart.points(ofPath: d).map { [$0.0, $0.1] } == [[64, 200], [65, 197], [66, 202], [70, -3], [71, 0]])
+        #expect(MetricChart.path([(1, -2)], close: true) == "M1-2Z")
     }
 
     @Test func downsamplingKeepsTheMaxAndMinOfEveryBucket() {
@@ -276,6 +284,43 @@ struct Seeded {
         #expect(text.contains("aria-label=\"parallel coordinates\"") || text.contains("Fewer than two numeric"))
         let missing = await s.get("/compare?runs=run0001&runs=ghost")
         #expect(missing.status == 404)
+    }
+
+    @Test func comparingHundredsOfRunsPagesTheTableAndBandsTheCurves() async throws {
+        let s = try await Seeded(runCount: 2, historyPoints: 1)
+        let t0 = Timestamp(millisecondsSince1970: 0)
+        var ids: [String] = []
+        for i in 0..<230 {
+            let id = RunID(rawValue: String(format: "many%03d", i))
+            ids.append(id.rawValue)
+            try await s.store.createRun(Run(id: id, experimentID: s.experiment.id, name: "m\(i)", startTime: t0))
+            // Run 170 (drawn by no line on the first page) has the one spike of all.
+            var curve: [Metric] = []
+            for step in 0..<1000 {
+                let value: Double = i == 170 && step == 500 ? 50 : 1 / Double(step + 1)
+                curve.append(Metric(key: "loss", value: value, step: Int64(step), timestamp: t0))
+            }
+            try await s.store.logBatch(runID: id, params: [Param(key: "lr", value: String(Double(i) / 1000))], metrics: curve, tags: [])
+        }
+        let all = ids.joined(separator: ",")
+        let page = await s.get("/compare?runs=" + all)
+        #expect(page.status == 200)
+        let text = page.text
+        #expect(page.body.count < 150_000, "\(page.body.count) bytes")
+        // The table shows runs 1–100, with links to the other pages.
+        #expect(text.contains(">m99</a>") && !text.contains(">m100</a>"))
+        #expect(text.contains("runs 1–100 of 230 in the table"))
+        #expect(text.contains("<b>1–100</b>") && text.contains(">101–200</a>") && text.contains(">201–230</a>"))
+        // 50 lines; the band spans every run, so run 170's spike reaches the top of the plot.
+        #expect(text.components(separatedBy: "class=\"line\"").count - 1 == 50)
+        let env = try #require(text.range(of: "class=\"env\" d=\"").map { text[$0.upperBound...].prefix { $0 != "\"" } })
+        #expect(MetricChart.points(ofPath: env).contains { $0.1 == 12 })
+        #expect(text.contains("lines for runs 1–50, the shaded band spans all 230"))
+        // The metric form carries every run in one field.
+        #expect(text.contains("<input type=\"hidden\" name=\"runs\" value=\"\(all)\">"))
+        let third = await s.get("/compare?runs=\(all)&at=200")
+        #expect(third.text.contains(">m229</a>") && !third.text.contains(">m199</a>") && third.text.contains("runs 201–230 of 230"))
+        #expect(third.text.components(separatedBy: "class=\"line\"").count - 1 == 30)
     }
 
     @Test func modelsListAndDetailShowAliasesAndHistory() async throws {
