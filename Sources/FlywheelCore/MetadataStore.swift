@@ -35,6 +35,13 @@ public protocol MetadataStore: LoggedModelStore {
     /// Every recorded value of one metric, by step then timestamp.
     func metricHistory(runID: RunID, key: String) async throws -> [Metric]
     func searchRuns(_ query: RunQuery) async throws -> RunPage
+    /// Params, latest metrics and tags of many runs, only the keys in `only` (all when nil);
+    /// a run that does not exist is left out.
+    func runData(ids: [RunID], only: RunFields?) async throws -> [RunID: RunData]
+    /// The distinct metric, param and tag keys these runs have: each kind sorted, the first
+    /// `limit`, narrowed to keys that contain `containing` (ignoring ASCII case) when given, with the
+    /// number of each kind in all.
+    func runKeys(ids: [RunID], containing: String?, limit: Int) async throws -> RunKeys
     /// Marks a run deleted (`at` a time) or restores it (nil); its data stays either way.
     func setRunDeleted(id: RunID, at time: Timestamp?) async throws
     /// Records datasets and logged models a run read; one already recorded is kept as it was

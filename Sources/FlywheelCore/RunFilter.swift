@@ -234,6 +234,9 @@ public struct RunQuery: Hashable, Sendable {
     public var pageToken: String?
     /// Which runs by their deletion state: active ones unless asked (MLflow's `run_view_type`).
     public var lifecycle: RunLifecycle
+    /// Which values each run's data carries: all of them (nil), or only these keys' — a table
+    /// that shows 20 columns of runs with 10,000 keys reads 20 values a run, not 10,000.
+    public var only: RunFields?
 
     public static let maxLimit = 50_000
 
@@ -247,6 +250,16 @@ public struct RunQuery: Hashable, Sendable {
         self.limit = limit
         self.pageToken = pageToken
         self.lifecycle = lifecycle
+    }
+
+    /// A copy of `data` holding only the keys named in `only` (all of it when nil).
+    public static func select(_ data: RunData, _ only: RunFields?) -> RunData {
+        guard let only else { return data }
+        var out = RunData()
+        for k in only.metrics { out.latestMetrics[k] = data.latestMetrics[k] }
+        for k in only.params { out.params[k] = data.params[k] }
+        for k in only.tags { out.tags[k] = data.tags[k] }
+        return out
     }
 
     /// The offset encoded in `pageToken`, or 0.
@@ -342,5 +355,59 @@ extension FieldValue {
             return x == y ? 0 : (x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1)
         default: return nil
         }
+    }
+}
+
+/// Some metric, param and tag keys of runs: which values to read (``RunQuery/only``), or which
+/// keys runs have (``RunKeys``).
+public struct RunFields: Hashable, Sendable {
+    public var metrics: [String]
+    public var params: [String]
+    public var tags: [String]
+
+    public init(metrics: [String] = [], params: [String] = [], tags: [String] = []) {
+        self.metrics = metrics
+        self.params = params
+        self.tags = tags
+    }
+
+    public var isEmpty: Bool { metrics.isEmpty && params.isEmpty && tags.isEmpty }
+}
+
+/// The distinct keys some runs have, each kind sorted and cut at a limit, with how many there are
+/// in all (``MetadataStore/runKeys(ids:containing:limit:)``).
+public struct RunKeys: Hashable, Sendable {
+    public var keys: RunFields
+    public var metricCount: Int
+    public var paramCount: Int
+    public var tagCount: Int
+
+    public init(keys: RunFields = RunFields(), metricCount: Int = 0, paramCount: Int = 0, tagCount: Int = 0) {
+        self.keys = keys
+        self.metricCount = metricCount
+        self.paramCount = paramCount
+        self.tagCount = tagCount
+    }
+
+    /// ASCII letters lowercased, the rest as is: SQL's `lower()` does the same, so every store
+    /// matches a key search alike.
+    public static func fold(_ s: String) -> String {
+        String(decoding: s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+
+    /// Computed from the runs' whole data (the in-memory store's way; SQL stores ask the database).
+    public init(_ data: some Sequence<RunData>, containing needle: String?, limit: Int) {
+        var m = Set<String>(), p = Set<String>(), t = Set<String>()
+        for d in data {
+            m.formUnion(d.latestMetrics.keys)
+            p.formUnion(d.params.keys)
+            t.formUnion(d.tags.keys)
+        }
+        let n = Self.fold(needle ?? "")
+        func pick(_ s: Set<String>) -> [String] { s.filter { n.isEmpty || Self.fold($0).contains(n) }.sorted() }
+        let (pm, pp, pt) = (pick(m), pick(p), pick(t))
+        self.init(
+            keys: RunFields(metrics: Array(pm.prefix(limit)), params: Array(pp.prefix(limit)), tags: Array(pt.prefix(limit))),
+            metricCount: pm.count, paramCount: pp.count, tagCount: pt.count)
     }
 }

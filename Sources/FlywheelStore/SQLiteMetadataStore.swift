@@ -314,35 +314,91 @@ public final class SQLiteMetadataStore: MetadataStore {
             key: row[keyColumn], value: v ?? .nan, step: row["step"], timestamp: Timestamp(millisecondsSince1970: row["timestamp"]))
     }
 
-    /// Params, latest metrics and tags for many runs, in chunks that respect SQLite's variable limit.
-    static func runData(_ db: Database, ids: [RunID]) throws -> [RunID: RunData] {
+    /// Params, latest metrics and tags for many runs (only the keys in `only` when given), in
+    /// chunks that respect SQLite's variable limit.
+    static func runData(_ db: Database, ids: [RunID], only: RunFields? = nil) throws -> [RunID: RunData] {
         var out: [RunID: RunData] = [:]
         for id in ids { out[id] = RunData() }
+        // A kind with no keys asked for is not read; asked keys travel as one JSON array.
+        func keyClause(_ keys: [String]?, column: String) -> (sql: String, args: [String])? {
+            guard let keys else { return ("", []) }
+            guard !keys.isEmpty else { return nil }
+            let json = String(decoding: (try? JSONEncoder().encode(keys)) ?? Data("[]".utf8), as: UTF8.self)
+            return (" AND \(column) IN (SELECT value FROM json_each(?))", [json])
+        }
+        let paramKeys = keyClause(only?.params, column: "key")
+        let metricKeys = keyClause(only?.metrics, column: "m.key")
+        let tagKeys = keyClause(only?.tags, column: "key")
         var start = 0
         while start < ids.count {
             let chunk = ids[start..<min(start + 500, ids.count)].map(\.rawValue)
             start += 500
             let marks = databaseQuestionMarks(count: chunk.count)
-            let args = StatementArguments(chunk)
             // Columns by position: GRDB looks a name up case-insensitively, lowercasing it on every
             // access, which a search's thousands of rows felt.
-            for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM params WHERE run_id IN (\(marks))", arguments: args) {
-                out[RunID(row[0] as String)]?.params[row[1]] = row[2]
+            if let (clause, extra) = paramKeys {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT run_id, key, value FROM params WHERE run_id IN (\(marks))\(clause)", arguments: StatementArguments(chunk + extra))
+                {
+                    out[RunID(row[0] as String)]?.params[row[1]] = row[2]
+                }
             }
-            for row in try Row.fetchAll(
-                db,
-                sql: "SELECT r.id, m.key, m.value, m.step, m.timestamp FROM latest_metrics m JOIN runs r ON r.pk = m.run_pk WHERE r.id IN (\(marks))",
-                arguments: args)
-            {
-                let v: Double? = row[2]
-                let m = Metric(key: row[1], value: v ?? .nan, step: row[3], timestamp: Timestamp(millisecondsSince1970: row[4]))
-                out[RunID(row[0] as String)]?.latestMetrics[m.key] = m
+            if let (clause, extra) = metricKeys {
+                for row in try Row.fetchAll(
+                    db,
+                    sql: "SELECT r.id, m.key, m.value, m.step, m.timestamp FROM latest_metrics m JOIN runs r ON r.pk = m.run_pk WHERE r.id IN (\(marks))\(clause)",
+                    arguments: StatementArguments(chunk + extra))
+                {
+                    let v: Double? = row[2]
+                    let m = Metric(key: row[1], value: v ?? .nan, step: row[3], timestamp: Timestamp(millisecondsSince1970: row[4]))
+                    out[RunID(row[0] as String)]?.latestMetrics[m.key] = m
+                }
             }
-            for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM tags WHERE run_id IN (\(marks))", arguments: args) {
-                out[RunID(row[0] as String)]?.tags[row[1]] = row[2]
+            if let (clause, extra) = tagKeys {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT run_id, key, value FROM tags WHERE run_id IN (\(marks))\(clause)", arguments: StatementArguments(chunk + extra))
+                {
+                    out[RunID(row[0] as String)]?.tags[row[1]] = row[2]
+                }
             }
         }
         return out
+    }
+
+    public func runData(ids: [RunID], only: RunFields?) async throws -> [RunID: RunData] {
+        try await read { db in
+            let known = try Self.existing(db, ids)
+            return try Self.runData(db, ids: ids.filter { known.contains($0) }, only: only)
+        }
+    }
+
+    /// Which of `ids` are runs here.
+    static func existing(_ db: Database, _ ids: [RunID]) throws -> Set<RunID> {
+        let json = String(decoding: try JSONEncoder().encode(ids.map(\.rawValue)), as: UTF8.self)
+        return Set(try String.fetchAll(db, sql: "SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))", arguments: [json]).map(RunID.init))
+    }
+
+    public func runKeys(ids: [RunID], containing: String?, limit: Int) async throws -> RunKeys {
+        let json = String(decoding: try JSONEncoder().encode(ids.map(\.rawValue)), as: UTF8.self)
+        let needle = RunKeys.fold(containing ?? "")
+        let limit = max(0, limit)
+        return try await read { db in
+            // The database does the distinct, the count and the cut: a page of runs with 10,000
+            // keys between them hands back `limit` strings, not 10,000.
+            func keys(_ from: String) throws -> ([String], Int) {
+                let match = needle.isEmpty ? "" : " AND instr(lower(key), ?) > 0"
+                var args: [any DatabaseValueConvertible] = [json]
+                if !needle.isEmpty { args.append(needle) }
+                let count = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT key) FROM \(from)\(match)", arguments: StatementArguments(args)) ?? 0
+                let list = try String.fetchAll(
+                    db, sql: "SELECT DISTINCT key FROM \(from)\(match) ORDER BY key LIMIT ?", arguments: StatementArguments(args + [limit]))
+                return (list, count)
+            }
+            let (m, mc) = try keys("latest_metrics WHERE run_pk IN (SELECT pk FROM runs WHERE id IN (SELECT value FROM json_each(?)))")
+            let (p, pc) = try keys("params WHERE run_id IN (SELECT value FROM json_each(?))")
+            let (t, tc) = try keys("tags WHERE run_id IN (SELECT value FROM json_each(?))")
+            return RunKeys(keys: RunFields(metrics: m, params: p, tags: t), metricCount: mc, paramCount: pc, tagCount: tc)
+        }
     }
 
     public func metricHistory(runID: RunID, key: String) async throws -> [Metric] {
@@ -377,7 +433,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                 }
             }
             let runs = page.compactMap { byKey[$0] }
-            let data = try Self.runData(db, ids: runs.map(\.id))
+            let data = try Self.runData(db, ids: runs.map(\.id), only: query.only)
             return RunPage(
                 runs: runs.map { RunDetail(run: $0, data: data[$0.id] ?? RunData()) },
                 nextPageToken: RunQuery.nextToken(offset: offset, count: runs.count, limit: query.limit, hasMore: more))

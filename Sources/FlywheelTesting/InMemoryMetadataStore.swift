@@ -141,7 +141,21 @@ public actor InMemoryMetadataStore: MetadataStore {
     }
 
     public func searchRuns(_ query: RunQuery) throws -> RunPage {
-        try query.apply(to: runs.values.map { RunDetail(run: $0, data: data($0.id)) })
+        var page = try query.apply(to: runs.values.map { RunDetail(run: $0, data: data($0.id)) })
+        if let only = query.only {
+            page.runs = page.runs.map { RunDetail(run: $0.run, data: RunQuery.select($0.data, only)) }
+        }
+        return page
+    }
+
+    public func runData(ids: [RunID], only: RunFields?) -> [RunID: RunData] {
+        var out: [RunID: RunData] = [:]
+        for id in ids where runs[id] != nil { out[id] = RunQuery.select(data(id), only) }
+        return out
+    }
+
+    public func runKeys(ids: [RunID], containing: String?, limit: Int) -> RunKeys {
+        RunKeys(ids.filter { runs[$0] != nil }.map(data), containing: containing, limit: limit)
     }
 
     public func setRunDeleted(id: RunID, at time: Timestamp?) throws {

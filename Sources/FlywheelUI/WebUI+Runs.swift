@@ -25,6 +25,9 @@ extension WebUI {
         } catch {
             problem = FlywheelError.message(of: error)
         }
+        // The page's runs first, without values; then the keys they have (for the picker and
+        // the default columns), cut by the database; then the values of the shown columns only.
+        query.only = RunFields()
         var page = RunPage(runs: [], nextPageToken: nil)
         if problem == nil {
             do {
@@ -33,7 +36,27 @@ extension WebUI {
                 problem = e.message
             }
         }
-        let columns = Self.columns(state, page.runs)
+        let ids = page.runs.map(\.run.id)
+        let search = (r.value("keys") ?? "").trimmingCharacters(in: .whitespaces)
+        let keys = ids.isEmpty ? RunKeys() : try await store.runKeys(ids: ids, containing: search.isEmpty ? nil : search, limit: Self.pickerLimit)
+        var columns = state.columns.compactMap(RunColumn.init(field:))
+        if columns.isEmpty, !ids.isEmpty {
+            let all = search.isEmpty ? keys : try await store.runKeys(ids: ids, containing: nil, limit: Self.defaultColumns)
+            columns = all.keys.metrics.prefix(Self.defaultColumns).map(RunColumn.metric) + all.keys.params.prefix(Self.defaultColumns).map(RunColumn.param)
+        }
+        var wanted = RunFields()
+        for c in columns {
+            switch c {
+            case .metric(let k): wanted.metrics.append(k)
+            case .param(let k): wanted.params.append(k)
+            case .tag(let k): wanted.tags.append(k)
+            case .label: break
+            }
+        }
+        if !wanted.isEmpty {
+            let data = try await store.runData(ids: ids, only: wanted)
+            page.runs = page.runs.map { RunDetail(run: $0.run, data: data[$0.run.id] ?? RunData()) }
+        }
         let html = Layout.page(title: experiment.name, section: .experiments, request: r) { h in
             h.raw("<h1>")
             h.text(experiment.name)
@@ -51,7 +74,7 @@ extension WebUI {
                 h.text(problem)
                 h.raw("</p>")
             }
-            Self.columnPicker(&h, id, state, page.runs, search: (r.value("keys") ?? "").trimmingCharacters(in: .whitespaces))
+            Self.columnPicker(&h, id, state, keys, labels: page.runs.flatMap { $0.run.labels.map(\.0) }, search: search)
             Self.runsTable(&h, id, state, columns, page.runs)
             h.raw("<div class=\"pager\"><span class=\"muted\">")
             h.int(page.runs.count)
@@ -67,18 +90,9 @@ extension WebUI {
         return UIResponse(status: problem == nil ? 200 : 400, body: html)
     }
 
-    /// The columns to draw: the chosen ones, or else up to eight metrics and eight params that
-    /// runs on this page have (so a page with 10,000 keys still renders only what fits).
-    static func columns(_ state: RunsTableState, _ runs: [RunDetail]) -> [RunColumn] {
-        if !state.columns.isEmpty { return state.columns.compactMap(RunColumn.init(field:)) }
-        var metrics = Set<String>()
-        var params = Set<String>()
-        for d in runs {
-            metrics.formUnion(d.data.latestMetrics.keys)
-            params.formUnion(d.data.params.keys)
-        }
-        return metrics.sorted().prefix(8).map(RunColumn.metric) + params.sorted().prefix(8).map(RunColumn.param)
-    }
+    /// Without chosen columns the table shows the first eight metrics and eight params (by name)
+    /// that runs on the page have, so a page with 10,000 keys still renders only what fits.
+    static let defaultColumns = 8
 
     static func filterBar(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState) {
         h.raw("<form class=\"bar\" method=\"get\"")
@@ -119,30 +133,31 @@ extension WebUI {
     /// A `<details>` with a checkbox per key found on this page, narrowed by `keys=` (typing in
     /// the search box also filters the listed ones at once when JavaScript runs); submitting it
     /// keeps filter and sort.
-    static func columnPicker(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState, _ runs: [RunDetail], search: String) {
+    static func columnPicker(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState, _ found: RunKeys, labels: [String], search: String) {
+        // The store cut each kind at the limit and counted the rest; labels come with the runs.
+        let needle = RunKeys.fold(search)
         var keys = Set<RunColumn>()
-        for d in runs {
-            for k in d.data.latestMetrics.keys { keys.insert(.metric(k)) }
-            for k in d.data.params.keys { keys.insert(.param(k)) }
-            for k in d.data.tags.keys where !k.hasPrefix("mlflow.") { keys.insert(.tag(k)) }
-            for (k, _) in d.run.labels { keys.insert(.label(k)) }
-        }
+        for k in found.keys.metrics { keys.insert(.metric(k)) }
+        for k in found.keys.params { keys.insert(.param(k)) }
+        for k in found.keys.tags where !k.hasPrefix("mlflow.") { keys.insert(.tag(k)) }
+        let labelKeys = Set(labels).filter { needle.isEmpty || RunKeys.fold($0).contains(needle) }
+        for k in labelKeys { keys.insert(.label(k)) }
         let chosen = Set(state.columns.compactMap(RunColumn.init(field:)))
         for c in chosen { keys.insert(c) }
-        guard !keys.isEmpty else { return }
-        // Each key's field written once (10,000 keys sort in a blink; made per comparison they did not).
-        let needle = search.lowercased()
-        let matching = keys.map { (field: $0.field, column: $0) }
-            .filter { needle.isEmpty || chosen.contains($0.column) || $0.field.lowercased().contains(needle) }
-            .sorted { $0.field < $1.field }
+        guard !keys.isEmpty || !search.isEmpty else { return }
+        // MLflow's own tags (`mlflow.*`) are not offered; those the store listed are not counted.
+        let hidden = found.keys.tags.filter { $0.hasPrefix("mlflow.") }.count
+        let total = found.metricCount + found.paramCount + found.tagCount - hidden + labelKeys.count
+        // Each key's field written once, then sorted; chosen columns always listed.
+        let matching = keys.map { (field: $0.field, column: $0) }.sorted { $0.field < $1.field }
         let listed = matching.prefix(Self.pickerLimit)
         h.raw("<details class=\"cols\"")
         if !search.isEmpty { h.raw(" open") }
         h.raw("><summary>Columns (")
         h.int(state.columns.isEmpty ? 0 : chosen.count)
         h.raw(" chosen of ")
-        h.int(keys.count)
-        h.raw(" keys on this page)</summary><form method=\"get\"")
+        h.int(total)
+        h.raw(search.isEmpty ? " keys on this page)</summary><form method=\"get\"" : " matching keys on this page)</summary><form method=\"get\"")
         h.attribute("action", Link.experiment(id).href)
         h.raw("><input class=\"colsearch\" type=\"search\" name=\"keys\" placeholder=\"search keys\"")
         h.attribute("value", search)
@@ -154,9 +169,9 @@ extension WebUI {
             h.raw(">")
         }
         h.raw("<button>Show chosen columns</button>")
-        if matching.count > listed.count {
+        if total > listed.count {
             h.raw(" <span class=\"muted\">")
-            h.int(matching.count - listed.count)
+            h.int(total - listed.count)
             h.raw(" more keys: search to narrow</span>")
         }
         h.raw("<div class=\"list\">")

@@ -27,6 +27,46 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
+    func aPageReadsOnlyTheValuesAskedForAndListsKeysCutByTheDatabase(_ b: Backend) async throws {
+        let s = try b.make()
+        let exp = try await s.createExperiment(NewExperiment(name: "wide"), at: ts(1))
+        var ids: [RunID] = []
+        for i in 0..<3 {
+            let id = try await makeRun(s, exp: exp.id, name: "r\(i)", start: 1000 + Int64(i))
+            ids.append(id)
+            // Each run: 40 metrics of its own (k<i>_<j>) and a shared one; params and tags alike.
+            let metrics = (0..<40).map { Metric(key: "k\(i)_\(String(format: "%02d", $0))", value: Double($0), timestamp: ts(1)) } + [Metric(key: "Loss", value: Double(i), timestamp: ts(1))]
+            try await s.logBatch(
+                runID: id, params: [Param(key: "lr", value: "0.\(i)"), Param(key: "P\(i)", value: "x")], metrics: metrics,
+                tags: [Tag(key: "team", value: "ml"), Tag(key: "mlflow.user", value: "ana")])
+        }
+        // Only the asked keys come back, from search and from runData(ids:only:).
+        var q = RunQuery(experimentIDs: [exp.id], orderBy: [RunOrder(field: .metric("Loss"), ascending: true)])
+        q.only = RunFields(metrics: ["Loss", "missing"], params: ["lr"])
+        let page = try await s.searchRuns(q)
+        #expect(page.runs.map(\.run.id) == ids)
+        for (i, d) in page.runs.enumerated() {
+            #expect(Array(d.data.latestMetrics.keys) == ["Loss"] && d.data.latestMetrics["Loss"]?.value == Double(i))
+            #expect(d.data.params == ["lr": "0.\(i)"] && d.data.tags.isEmpty)
+        }
+        q.only = RunFields()
+        #expect(try await s.searchRuns(q).runs.allSatisfy { $0.data == RunData() })
+        let data = try await s.runData(ids: ids + [RunID(rawValue: "ghost")], only: RunFields(tags: ["team"]))
+        #expect(Set(data.keys) == Set(ids) && data.values.allSatisfy { $0.tags == ["team": "ml"] && $0.latestMetrics.isEmpty })
+        #expect(try await s.runData(ids: [ids[1]], only: nil)[ids[1]]?.latestMetrics.count == 41)
+        // Keys: each kind sorted (byte order), cut at the limit, counted in all.
+        let keys = try await s.runKeys(ids: ids, containing: nil, limit: 5)
+        #expect(keys.metricCount == 121 && keys.paramCount == 4 && keys.tagCount == 2)
+        #expect(keys.keys.metrics == ["Loss", "k0_00", "k0_01", "k0_02", "k0_03"])
+        #expect(keys.keys.params == ["P0", "P1", "P2", "lr"] && keys.keys.tags == ["mlflow.user", "team"])
+        // A search ignores ASCII case and counts only what matches.
+        let narrowed = try await s.runKeys(ids: [ids[2], ids[0]], containing: "K2_1", limit: 3)
+        #expect(narrowed.keys.metrics == ["k2_10", "k2_11", "k2_12"] && narrowed.metricCount == 10)
+        #expect(narrowed.keys.params.isEmpty && narrowed.paramCount == 0)
+        #expect(try await s.runKeys(ids: [], containing: nil, limit: 5) == RunKeys())
+    }
+
+    @Test(arguments: Backend.allCases)
     func activityCountsActiveRunsAndTheLatestStart(_ b: Backend) async throws {
         let s = try b.make()
         let a = try await s.createExperiment(NewExperiment(name: "a"), at: ts(1))
