@@ -7,7 +7,8 @@ It crawls every page reachable from the navigation (two links deep, same origin)
 1280x800 screenshot of each, and records console errors and every request the browser made (so
 the caller can assert none left loopback). Then it exercises the conveniences: the column
 picker's search and its form, selecting runs and comparing them, the theme switch (and the
-browser's own dark preference), a run named with markup, and navigation with JavaScript off.
+browser's own dark preference), a run named with markup, the quickstart's story clicked through (alert → version → run, the retraining pipeline's graph, the
+canary's traffic), and navigation with JavaScript off.
 Nothing is asserted here: the Swift test reads the JSON and decides.
 """
 
@@ -210,6 +211,57 @@ def xss():
     drain(d, "xss")
 
 
+def story():
+    """The quickstart's story, clicked through: the alert, the version it was about, the run that
+    trained it; the retraining pipeline's graph and a step; the canary's traffic per version."""
+    out = result["story"] = {}
+    d.get(BASE + "/monitors")
+    d.find_element(By.CSS_SELECTOR, "main table a[href^='/monitors/']").click()
+    time.sleep(0.2)
+    served = d.find_elements(By.CSS_SELECTOR, "main table a[href*='#v']")
+    out["alert_version_links"] = [a.text for a in served]
+    if served:
+        served[0].click()
+        time.sleep(0.2)
+        out["version_url"] = d.current_url
+        frag = urlparse(d.current_url).fragment
+        row = d.find_elements(By.ID, frag)
+        out["version_row_found"] = bool(row)
+        runs = row[0].find_elements(By.CSS_SELECTOR, "a[href^='/runs/']") if row else []
+        if runs:
+            runs[0].click()
+            time.sleep(0.2)
+            out["trained_by_url"] = d.current_url
+            out["trained_by_h1"] = d.find_element(By.TAG_NAME, "h1").text
+    d.get(BASE + "/pipelines")
+    rows = d.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+    out["pipeline_triggers"] = [r.find_elements(By.TAG_NAME, "td")[3].text for r in rows]
+    retrain = [r for r in rows if r.find_elements(By.TAG_NAME, "td")[3].text == "alert"]
+    if retrain:
+        retrain[0].find_element(By.CSS_SELECTOR, "a").click()
+        time.sleep(0.2)
+        nodes = d.find_elements(By.CSS_SELECTOR, "svg.dag a")
+        out["dag_nodes"] = [n.find_element(By.TAG_NAME, "text").text for n in nodes]
+        out["dag_states"] = sorted({n.get_attribute("class") for n in nodes})
+        out["dag_edges"] = len(d.find_elements(By.CSS_SELECTOR, "svg.dag path"))
+        shot(d, "story-retraining-pipeline")
+        train = [n for n in nodes if n.find_element(By.TAG_NAME, "text").text == "train"]
+        if train:
+            # An SVG link's href property is an object: read the attribute as written.
+            d.get(urljoin(BASE + "/", train[0].get_dom_attribute("href")))
+            out["step_h1"] = d.find_element(By.TAG_NAME, "h1").text
+    d.get(BASE + "/deployments/churn")
+    shot(d, "story-deployment-traffic")
+    traffic = {}
+    for tr in d.find_elements(By.CSS_SELECTOR, "main table tbody tr"):
+        cells = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+        if cells and cells[0].startswith("v") and len(cells) == 8:
+            traffic[cells[0]] = int(cells[1])
+    out["traffic_requests"] = traffic
+    out["traffic_charts"] = len(d.find_elements(By.CSS_SELECTOR, "svg[aria-label='requests per second']"))
+    drain(d, "story")
+
+
 def no_javascript():
     n = driver(javascript=False)
     try:
@@ -222,6 +274,11 @@ def no_javascript():
         visited.append(urlparse(n.current_url).path)
         # Sort by a header link, then filter through the form: both plain GETs.
         next(b for b in n.find_elements(By.CSS_SELECTOR, "th button") if b.text == "Run").click()
+        # A form's submit navigates after the click returns: wait for the redirect to land.
+        for _ in range(50):
+            if "order=" in n.current_url:
+                break
+            time.sleep(0.1)
         sorted_url = n.current_url
         box = n.find_element(By.NAME, "filter")
         box.clear()
@@ -235,7 +292,7 @@ def no_javascript():
 
 try:
     for name, fn in [("crawl", crawl), ("picker", picker), ("compare", compare), ("themes", themes), ("xss", xss),
-                     ("no_javascript", no_javascript)]:
+                     ("story", story), ("no_javascript", no_javascript)]:
         step(name, fn)
 finally:
     d.quit()

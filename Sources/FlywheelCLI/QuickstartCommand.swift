@@ -184,7 +184,7 @@ struct Quickstart {
             throw error
         }
         summary.seconds = Date().timeIntervalSince(started)
-        printSummary(root)
+        printSummary(root, serving: keepServing ? server.url : nil)
         if keepServing {
             say("\nserving at \(server.url); the web UI: \(server.url)/ (Ctrl-C stops it)")
             let stop = StopFlag()
@@ -385,7 +385,7 @@ struct Quickstart {
         return "drift share \(share)\(drifted.isEmpty ? "" : " (\(drifted.joined(separator: ", ")))"), accuracy from feedback \(accuracy)"
     }
 
-    func printSummary(_ root: URL) {
+    func printSummary(_ root: URL, serving: String? = nil) {
         let s = summary
         say("  versions: \(s.versions.map { "v\($0)\(s.accuracy["v\($0)"].map { " (test accuracy \(Output.number($0)))" } ?? "")" }.joined(separator: ", ")); production: v\(s.production ?? 0)")
         if let b = s.before, let a = s.after {
@@ -405,8 +405,15 @@ struct Quickstart {
               flywheel monitor alerts                   # what fired and what it did
               flywheel logs predictions --deployment churn --since 1h
               flywheel runs list                        # every tracked run, with params and metrics
-              flywheel server                           # then the web UI at http://127.0.0.1:8080/ shows all of it
             """)
+        if let serving {
+            say("""
+                  in the web UI, \(serving)/: the runs and their charts, the retraining pipeline's graph, each
+                  alert with the version it was about and the run that trained it, the canary's traffic per version
+                """)
+        } else {
+            say("  flywheel server                           # then the web UI at http://127.0.0.1:8080/ shows all of it")
+        }
     }
 }
 

@@ -16,14 +16,14 @@ import Testing
         guard FileManager.default.isExecutableFile(atPath: Self.python.path) else {
             throw CLI.CLIError(message: "no \(Self.python.path): run ./scripts/test.sh, which makes the venv with selenium and installs chromium")
         }
+        // The quickstart with --keep-serving is the server: the story it tells (and the traffic its
+        // server counted) is what the browser clicks through.
         let base = try CLI.workspace()
-        let qs = try base.run("quickstart", "--dir", "world")
-        #expect(qs.ok, "\(qs.stderr.suffix(2000))")
+        let (server, port) = try await Self.quickstartKeepServing(base)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let cli = CLI(cwd: base.cwd.appendingPathComponent("world"))
         let made = try cli.run("runs", "create", "-e", "churn", "--name", Self.xss, "--param", "note=<img src=x onerror=alert(2)>")
         #expect(made.ok, "\(made.stderr)")
-        let (server, port, _) = try await ServingCLITests().startServer(cli)
-        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let shots = base.cwd.appendingPathComponent("ui-screenshots")
         print("UI screenshots: \(shots.path)")
         let run = try await PythonRun.start(Self.python, [Self.script.path, "http://127.0.0.1:\(port)", shots.path, Self.xss], env: [:]).finish()
@@ -81,5 +81,43 @@ import Testing
         #expect((noJS["sorted_url"] as? String ?? "").contains("order=attributes.run_name"))
         #expect((noJS["filtered_url"] as? String ?? "").contains("filter=attributes.status"))
         #expect((noJS["rows"] as? Int ?? 0) >= 1)
+
+        // The story the quickstart told, clicked through: an alert names the version it was about
+        // (v1, in production when the world shifted) and that version's row links the run that
+        // trained it; the alert's retraining run draws its seven steps, all succeeded; the
+        // deployment shows the traffic the quickstart sent to both versions.
+        let story = r["story"] as? [String: Any] ?? [:]
+        #expect((story["alert_version_links"] as? [String] ?? []).contains("churn v1"), "\(story)")
+        #expect(story["version_row_found"] as? Bool == true && (story["version_url"] as? String ?? "").contains("/models/churn#v"))
+        #expect((story["trained_by_url"] as? String ?? "").contains("/runs/"), "\(story)")
+        #expect((story["pipeline_triggers"] as? [String] ?? []).contains("alert"))
+        #expect(Set(story["dag_nodes"] as? [String] ?? []) == ["load", "validate", "split", "train", "evaluate", "gate", "register"], "\(story)")
+        #expect(story["dag_states"] as? [String] == ["succeeded"] && (story["dag_edges"] as? Int ?? 0) >= 6)
+        #expect((story["step_h1"] as? String ?? "").hasPrefix("train"))
+        let traffic = story["traffic_requests"] as? [String: Int] ?? [:]
+        #expect((traffic["v1"] ?? 0) > 0 && (traffic["v2"] ?? 0) > 0, "\(traffic)")
+        #expect(story["traffic_charts"] as? Int == 1)
+    }
+
+    /// Starts `flywheel quickstart --dir world --keep-serving --port 0` and waits for it to say
+    /// where it serves (after the whole story has run).
+    static func quickstartKeepServing(_ base: CLI) async throws -> (Process, Int) {
+        let out = base.cwd.appendingPathComponent("quickstart.out")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        let p = base.process(["quickstart", "--dir", "world", "--keep-serving", "--port", "0"])
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: out)
+        try p.run()
+        for _ in 0..<1200 {
+            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "serving at http://127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits) { return (p, port) }
+            }
+            if !p.isRunning { throw CLI.CLIError(message: "the quickstart stopped: \(text.suffix(2000))") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        p.terminate()
+        throw CLI.CLIError(message: "the quickstart did not start serving within 120 s")
     }
 }
