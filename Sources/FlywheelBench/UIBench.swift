@@ -8,13 +8,14 @@ import Foundation
 
 func runUIBench(_ arguments: [String]) async throws {
     let o = OptionBag(
-        arguments, known: ["dir", "runs", "wide-keys", "points", "small-points", "compare-runs", "compare-points", "steps", "repeats"], mode: "ui")
+        arguments, known: ["dir", "runs", "wide-keys", "points", "small-points", "compare-runs", "compare-runs-large", "compare-points", "steps", "repeats"], mode: "ui")
     let dir = o.string("dir", FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-ui-bench-\(UUID().uuidString.prefix(8))").path)
     let runs = o.int("runs", 100_000)
     let wideKeys = o.int("wide-keys", 10_000)
     let points = o.int("points", 1_000_000)
     let smallPoints = o.int("small-points", 100_000)
     let compareRuns = o.int("compare-runs", 100)
+    let compareRunsLarge = o.int("compare-runs-large", 500)
     let comparePoints = o.int("compare-points", 100_000)
     let steps = o.int("steps", 1000)
     let repeats = o.int("repeats", 20)
@@ -87,7 +88,7 @@ func runUIBench(_ arguments: [String]) async throws {
     }
     var compareIDs: [RunID] = []
     let compareStart = wallNanos()
-    for i in 0..<compareRuns {
+    for i in 0..<max(compareRuns, compareRunsLarge) {
         let id = RunID(rawValue: String(format: "c%031x", i))
         try await store.createRun(Run(id: id, experimentID: charts.id, name: "c\(i)", status: .finished, startTime: t0))
         try await store.logBatch(runID: id, params: [Param(key: "lr", value: String(Double(i) / 1000))], metrics: [], tags: [])
@@ -119,7 +120,8 @@ func runUIBench(_ arguments: [String]) async throws {
         ("runs_\(wideKeys)_keys", "/experiments/\(wide.id.rawValue)"),
         ("chart_\(points)_points", "/runs/million/metrics/loss"),
         ("chart_\(smallPoints)_points", "/runs/hundredk/metrics/loss"),
-        ("compare_\(compareRuns)_runs", "/compare?" + compareIDs.map { "runs=\($0.rawValue)" }.joined(separator: "&")),
+        ("compare_\(compareRuns)_runs", "/compare?" + compareIDs.prefix(compareRuns).map { "runs=\($0.rawValue)" }.joined(separator: "&")),
+        ("compare_\(compareRunsLarge)_runs", "/compare?" + compareIDs.prefix(compareRunsLarge).map { "runs=\($0.rawValue)" }.joined(separator: "&")),
         ("pipeline_\(steps)_steps", "/pipelines/runs/\(pipeline.rawValue)"),
         ("experiments", "/"),
     ]
@@ -145,6 +147,6 @@ func runUIBench(_ arguments: [String]) async throws {
                          "p95_ms": quantile(walls, 0.95) * 1000, "repeats": walls.count]
         note("\(name): p50 \(String(format: "%.1f", median(walls) * 1000)) ms, p95 \(String(format: "%.1f", quantile(walls, 0.95) * 1000)) ms, \(bytes) bytes, status \(status)")
     }
-    try printJSON(["pages": results, "seeding": seeded, "runs": runs, "wide_keys": wideKeys, "points": points, "compare_runs": compareRuns,
+    try printJSON(["pages": results, "seeding": seeded, "runs": runs, "wide_keys": wideKeys, "points": points, "compare_runs": compareRuns, "compare_runs_large": compareRunsLarge,
                    "compare_points": comparePoints, "steps": steps, "repeats": repeats, "dir": dir])
 }
