@@ -130,7 +130,13 @@ def picker():
     d.get(BASE + "/experiments/1")
     details = d.find_element(By.CSS_SELECTOR, "details.cols")
     details.find_element(By.TAG_NAME, "summary").click()
-    labels = details.find_elements(By.CSS_SELECTOR, ".list label")
+    # Opening it fetches the page's keys (the script's convenience; without it, a link does).
+    labels = []
+    for _ in range(50):
+        labels = details.find_elements(By.CSS_SELECTOR, ".list label")
+        if labels:
+            break
+        time.sleep(0.1)
     box = details.find_element(By.CSS_SELECTOR, "input.colsearch")
     box.send_keys("param")
     time.sleep(0.2)
@@ -284,8 +290,15 @@ def no_javascript():
         box.clear()
         box.send_keys("attributes.status = 'finished'")
         box.submit()
-        result["no_js"] = {"visited": visited, "sorted_url": sorted_url, "filtered_url": n.current_url,
-                           "rows": len(n.find_elements(By.CSS_SELECTOR, "table.runs tbody tr"))}
+        filtered_url = n.current_url
+        rows = len(n.find_elements(By.CSS_SELECTOR, "table.runs tbody tr"))
+        # The column picker without the script: its link opens the page with the keys listed.
+        details = n.find_element(By.CSS_SELECTOR, "details.cols")
+        details.find_element(By.TAG_NAME, "summary").click()
+        details.find_element(By.PARTIAL_LINK_TEXT, "list the keys").click()
+        picker_keys = len(n.find_elements(By.CSS_SELECTOR, "details.cols[open] .list label"))
+        result["no_js"] = {"visited": visited, "sorted_url": sorted_url, "filtered_url": filtered_url, "rows": rows,
+                           "picker_keys": picker_keys}
     finally:
         n.quit()
 

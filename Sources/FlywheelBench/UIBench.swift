@@ -126,7 +126,9 @@ func runUIBench(_ arguments: [String]) async throws {
         ("experiments", "/"),
     ]
     var results: [String: Any] = [:]
-    for (name, target) in pages {
+    // FLYWHEEL_UI_BENCH_ONLY=runs_10000_keys renders only the pages whose names contain it (for a profile).
+    let only = ProcessInfo.processInfo.environment["FLYWHEEL_UI_BENCH_ONLY"] ?? ""
+    for (name, target) in pages where only.isEmpty || name.contains(only) {
         var walls: [Double] = []
         var bytes = 0
         var status = 0

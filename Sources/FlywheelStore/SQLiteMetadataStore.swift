@@ -338,15 +338,15 @@ public final class SQLiteMetadataStore: MetadataStore {
             // access, which a search's thousands of rows felt.
             if let (clause, extra) = paramKeys {
                 for row in try Row.fetchAll(
-                    db, sql: "SELECT run_id, key, value FROM params WHERE run_id IN (\(marks))\(clause)", arguments: StatementArguments(chunk + extra))
+                    db.cachedStatement(sql: "SELECT run_id, key, value FROM params WHERE run_id IN (\(marks))\(clause)"), arguments: StatementArguments(chunk + extra))
                 {
                     out[RunID(row[0] as String)]?.params[row[1]] = row[2]
                 }
             }
             if let (clause, extra) = metricKeys {
                 for row in try Row.fetchAll(
-                    db,
-                    sql: "SELECT r.id, m.key, m.value, m.step, m.timestamp FROM latest_metrics m JOIN runs r ON r.pk = m.run_pk WHERE r.id IN (\(marks))\(clause)",
+                    db.cachedStatement(
+                        sql: "SELECT r.id, m.key, m.value, m.step, m.timestamp FROM latest_metrics m JOIN runs r ON r.pk = m.run_pk WHERE r.id IN (\(marks))\(clause)"),
                     arguments: StatementArguments(chunk + extra))
                 {
                     let v: Double? = row[2]
@@ -356,7 +356,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             }
             if let (clause, extra) = tagKeys {
                 for row in try Row.fetchAll(
-                    db, sql: "SELECT run_id, key, value FROM tags WHERE run_id IN (\(marks))\(clause)", arguments: StatementArguments(chunk + extra))
+                    db.cachedStatement(sql: "SELECT run_id, key, value FROM tags WHERE run_id IN (\(marks))\(clause)"), arguments: StatementArguments(chunk + extra))
                 {
                     out[RunID(row[0] as String)]?.tags[row[1]] = row[2]
                 }
@@ -375,7 +375,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// Which of `ids` are runs here.
     static func existing(_ db: Database, _ ids: [RunID]) throws -> Set<RunID> {
         let json = String(decoding: try JSONEncoder().encode(ids.map(\.rawValue)), as: UTF8.self)
-        return Set(try String.fetchAll(db, sql: "SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))", arguments: [json]).map(RunID.init))
+        return Set(try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))"), arguments: [json]).map(RunID.init))
     }
 
     public func runKeys(ids: [RunID], containing: String?, limit: Int) async throws -> RunKeys {
@@ -385,13 +385,19 @@ public final class SQLiteMetadataStore: MetadataStore {
         return try await read { db in
             // The database does the distinct, the count and the cut: a page of runs with 10,000
             // keys between them hands back `limit` strings, not 10,000.
+            // One pass over the distinct keys in order: the first `limit` become strings, the
+            // rest are only counted (a step of the statement, no string made).
             func keys(_ from: String) throws -> ([String], Int) {
                 let match = needle.isEmpty ? "" : " AND instr(lower(key), ?) > 0"
                 var args: [any DatabaseValueConvertible] = [json]
                 if !needle.isEmpty { args.append(needle) }
-                let count = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT key) FROM \(from)\(match)", arguments: StatementArguments(args)) ?? 0
-                let list = try String.fetchAll(
-                    db, sql: "SELECT DISTINCT key FROM \(from)\(match) ORDER BY key LIMIT ?", arguments: StatementArguments(args + [limit]))
+                let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT DISTINCT key FROM \(from)\(match) ORDER BY key"), arguments: StatementArguments(args))
+                var list: [String] = []
+                var count = 0
+                while let row = try rows.next() {
+                    if count < limit { list.append(row[0]) }
+                    count += 1
+                }
                 return (list, count)
             }
             let (m, mc) = try keys("latest_metrics WHERE run_pk IN (SELECT pk FROM runs WHERE id IN (SELECT value FROM json_each(?)))")
@@ -426,7 +432,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                 let chunk = page[start..<min(start + 500, page.count)]
                 start += 500
                 for row in try Row.fetchAll(
-                    db, sql: "SELECT \(Self.runColumns) FROM runs WHERE pk IN (\(databaseQuestionMarks(count: chunk.count)))",
+                    db.cachedStatement(sql: "SELECT \(Self.runColumns) FROM runs WHERE pk IN (\(databaseQuestionMarks(count: chunk.count)))"),
                     arguments: StatementArguments(Array(chunk)))
                 {
                     byKey[row[0]] = try Self.run(row)
@@ -443,6 +449,8 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// The keys of up to `limit + 1` matching runs from `offset`, in order. A sort that starts
     /// with a metric is read in two parts (see `RunSearchSQL.MetricPart`): the runs with a value,
     /// from the metric's index, then, if the page is not full, the runs without one.
+    /// (Not cached statements: a filter's shape is the caller's, and a cache keyed by it would
+    /// grow with every new one; the statements below have a bounded set of shapes and are.)
     static func searchKeys(_ db: Database, _ query: RunQuery, offset: Int) throws -> [Int64] {
         let want = query.limit + 1
         guard RunSearchSQL.leadingMetric(query) != nil else {

@@ -80,6 +80,8 @@ enum Assets {
         document.addEventListener("input",e=>{const t=e.target;if(!t.matches("input.colsearch"))return;
         const q=t.value.toLowerCase();for(const l of t.closest("details").querySelectorAll(".list label"))
         l.style.display=l.textContent.toLowerCase().includes(q)?"":"none"});
+        document.addEventListener("toggle",async e=>{const t=e.target;if(!t.open||!t.dataset||!t.dataset.load)return;
+        const u=t.dataset.load;delete t.dataset.load;try{const r=await fetch(u);if(r.ok)t.querySelector(".picker").innerHTML=await r.text()}catch(_){}},true);
         for(const el of document.querySelectorAll("[data-refresh]")){const ms=+el.dataset.every||3000;
         const tick=async()=>{if(document.hidden)return;try{const r=await fetch(el.dataset.refresh,{headers:{"X-Fragment":"1"}});
         if(r.ok)el.innerHTML=await r.text();if(r.headers.get("X-Live")==="0")clearInterval(h)}catch(_){}};const h=setInterval(tick,ms)}

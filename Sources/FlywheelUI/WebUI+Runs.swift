@@ -38,11 +38,24 @@ extension WebUI {
         }
         let ids = page.runs.map(\.run.id)
         let search = (r.value("keys") ?? "").trimmingCharacters(in: .whitespaces)
-        let keys = ids.isEmpty ? RunKeys() : try await store.runKeys(ids: ids, containing: search.isEmpty ? nil : search, limit: Self.pickerLimit)
+        // Every key of the page is listed only when the picker is opened (`pick=1`, a key search,
+        // or the fragment its script fetches): a page whose runs have 10,000 keys between them
+        // costs what one with 20 does until someone asks for the list.
+        let picking = r.value("pick") == "1" || !search.isEmpty || r.value("fragment") == "cols"
+        var keys: RunKeys?
+        if picking {
+            keys = ids.isEmpty ? RunKeys() : try await store.runKeys(ids: ids, containing: search.isEmpty ? nil : search, limit: Self.pickerLimit)
+        }
+        let labels = page.runs.flatMap { $0.run.labels.map(\.0) }
+        if r.value("fragment") == "cols" {
+            var h = HTML()
+            Self.pickerBody(&h, id, state, keys ?? RunKeys(), labels: labels, search: search)
+            return UIResponse(body: h.output)
+        }
         var columns = state.columns.compactMap(RunColumn.init(field:))
         if columns.isEmpty, !ids.isEmpty {
-            let all = search.isEmpty ? keys : try await store.runKeys(ids: ids, containing: nil, limit: Self.defaultColumns)
-            columns = all.keys.metrics.prefix(Self.defaultColumns).map(RunColumn.metric) + all.keys.params.prefix(Self.defaultColumns).map(RunColumn.param)
+            let lead = try await store.runKeys(ids: Array(ids.prefix(Self.defaultColumnRuns)), containing: nil, limit: Self.defaultColumns)
+            columns = lead.keys.metrics.map(RunColumn.metric) + lead.keys.params.map(RunColumn.param)
         }
         var wanted = RunFields()
         for c in columns {
@@ -74,7 +87,7 @@ extension WebUI {
                 h.text(problem)
                 h.raw("</p>")
             }
-            Self.columnPicker(&h, id, state, keys, labels: page.runs.flatMap { $0.run.labels.map(\.0) }, search: search)
+            if !ids.isEmpty || !search.isEmpty { Self.columnPicker(&h, id, state, keys, labels: labels, search: search) }
             Self.runsTable(&h, id, state, columns, page.runs)
             h.raw("<div class=\"pager\"><span class=\"muted\">")
             h.int(page.runs.count)
@@ -91,8 +104,9 @@ extension WebUI {
     }
 
     /// Without chosen columns the table shows the first eight metrics and eight params (by name)
-    /// that runs on the page have, so a page with 10,000 keys still renders only what fits.
+    /// of the page's first ten runs, so a page with 10,000 keys still renders only what fits.
     static let defaultColumns = 8
+    static let defaultColumnRuns = 10
 
     static func filterBar(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState) {
         h.raw("<form class=\"bar\" method=\"get\"")
@@ -130,10 +144,32 @@ extension WebUI {
     /// without JavaScript) narrows the rest.
     static let pickerLimit = 300
 
-    /// A `<details>` with a checkbox per key found on this page, narrowed by `keys=` (typing in
-    /// the search box also filters the listed ones at once when JavaScript runs); submitting it
-    /// keeps filter and sort.
-    static func columnPicker(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState, _ found: RunKeys, labels: [String], search: String) {
+    /// A `<details>` that lists the page's keys with a checkbox each. Closed, it holds a link that
+    /// opens the page with the list (`pick=1`), which the script replaces by fetching the list
+    /// when the details open; open (after `pick=1` or a key search), it holds the list.
+    static func columnPicker(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState, _ keys: RunKeys?, labels: [String], search: String) {
+        let chosen = state.columns.count
+        h.raw("<details class=\"cols\"")
+        if keys != nil {
+            h.raw(" open")
+        } else {
+            h.attribute("data-load", Link(path: ["experiments", id.rawValue], query: state.query + [("fragment", "cols")]).href)
+        }
+        h.raw("><summary>Columns (")
+        h.int(chosen)
+        h.raw(" chosen)</summary><div class=\"picker\">")
+        if let keys {
+            pickerBody(&h, id, state, keys, labels: labels, search: search)
+        } else {
+            h.link(Link(path: ["experiments", id.rawValue], query: state.query + [("pick", "1")]), "list the keys of the runs on this page")
+        }
+        h.raw("</div></details>")
+    }
+
+    /// The picker's form: a key search (on the server, so it works without JavaScript; typing
+    /// also filters the listed keys at once when the script runs), a checkbox per key (at most
+    /// `pickerLimit`, chosen ones always), and the table's other state kept in hidden fields.
+    static func pickerBody(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState, _ found: RunKeys, labels: [String], search: String) {
         // The store cut each kind at the limit and counted the rest; labels come with the runs.
         let needle = RunKeys.fold(search)
         var keys = Set<RunColumn>()
@@ -144,20 +180,12 @@ extension WebUI {
         for k in labelKeys { keys.insert(.label(k)) }
         let chosen = Set(state.columns.compactMap(RunColumn.init(field:)))
         for c in chosen { keys.insert(c) }
-        guard !keys.isEmpty || !search.isEmpty else { return }
         // MLflow's own tags (`mlflow.*`) are not offered; those the store listed are not counted.
         let hidden = found.keys.tags.filter { $0.hasPrefix("mlflow.") }.count
         let total = found.metricCount + found.paramCount + found.tagCount - hidden + labelKeys.count
         // Each key's field written once, then sorted; chosen columns always listed.
-        let matching = keys.map { (field: $0.field, column: $0) }.sorted { $0.field < $1.field }
-        let listed = matching.prefix(Self.pickerLimit)
-        h.raw("<details class=\"cols\"")
-        if !search.isEmpty { h.raw(" open") }
-        h.raw("><summary>Columns (")
-        h.int(state.columns.isEmpty ? 0 : chosen.count)
-        h.raw(" chosen of ")
-        h.int(total)
-        h.raw(search.isEmpty ? " keys on this page)</summary><form method=\"get\"" : " matching keys on this page)</summary><form method=\"get\"")
+        let listed = keys.map { (field: $0.field, column: $0) }.sorted { $0.field < $1.field }.prefix(Self.pickerLimit)
+        h.raw("<form method=\"get\"")
         h.attribute("action", Link.experiment(id).href)
         h.raw("><input class=\"colsearch\" type=\"search\" name=\"keys\" placeholder=\"search keys\"")
         h.attribute("value", search)
@@ -168,13 +196,15 @@ extension WebUI {
             h.attribute("value", value)
             h.raw(">")
         }
-        h.raw("<button>Show chosen columns</button>")
+        h.raw("<button>Show chosen columns</button> <span class=\"muted\">")
+        h.int(total)
+        h.raw(search.isEmpty ? " keys on this page" : " matching keys on this page")
         if total > listed.count {
-            h.raw(" <span class=\"muted\">")
+            h.raw("; ")
             h.int(total - listed.count)
-            h.raw(" more keys: search to narrow</span>")
+            h.raw(" more: search to narrow")
         }
-        h.raw("<div class=\"list\">")
+        h.raw("</span><div class=\"list\">")
         for (field, c) in listed {
             h.raw("<label><input type=\"checkbox\" name=\"col\"")
             h.attribute("value", field)
@@ -183,7 +213,7 @@ extension WebUI {
             h.text(field)
             h.raw("</label>")
         }
-        h.raw("</div></form></details>")
+        h.raw("</div></form>")
     }
 
     static func runsTable(_ h: inout HTML, _ id: ExperimentID, _ state: RunsTableState, _ columns: [RunColumn], _ runs: [RunDetail]) {

@@ -81,6 +81,7 @@ import Testing
         #expect((noJS["sorted_url"] as? String ?? "").contains("order=attributes.run_name"))
         #expect((noJS["filtered_url"] as? String ?? "").contains("filter=attributes.status"))
         #expect((noJS["rows"] as? Int ?? 0) >= 1)
+        #expect((noJS["picker_keys"] as? Int ?? 0) >= 3, "\(noJS)")
 
         // The story the quickstart told, clicked through: an alert names the version it was about
         // (v1, in production when the world shifted) and that version's row links the run that

@@ -148,13 +148,22 @@ struct Seeded {
             let metrics = (0..<100).map { Metric(key: "key\(i * 100 + $0)", value: 1, timestamp: Timestamp(millisecondsSince1970: 0)) }
             try await s.store.logBatch(runID: id, params: [], metrics: metrics, tags: [])
         }
+        // The table alone: no key list, the picker closed with a link that lists them (and the
+        // script's fragment); default columns from the first runs' keys.
         let page = await s.get("/experiments/\(e.id.rawValue)")
-        #expect(page.text.contains("of 1000 keys on this page"))
-        #expect(page.text.contains("700 more keys: search to narrow"))
-        #expect(page.text.components(separatedBy: "name=\"col\"").count - 1 == WebUI.pickerLimit)
-        let searched = await s.get("/experiments/\(e.id.rawValue)?keys=key99")
-        // key99 and key990…key999.
+        #expect(page.text.components(separatedBy: "name=\"col\"").count - 1 == 0)
+        #expect(page.text.contains("<details class=\"cols\" data-load=\"/experiments/\(e.id.rawValue)?fragment=cols\">"))
+        #expect(page.text.contains("<a href=\"/experiments/\(e.id.rawValue)?pick=1\">list the keys of the runs on this page</a>"))
+        #expect(page.text.components(separatedBy: "<th><button name=\"sort\" value=\"metrics.").count - 1 == WebUI.defaultColumns)
+        for listed in [await s.get("/experiments/\(e.id.rawValue)?pick=1"), await s.get("/experiments/\(e.id.rawValue)?fragment=cols")] {
+            #expect(listed.text.contains("1000 keys on this page; 700 more: search to narrow"))
+            #expect(listed.text.components(separatedBy: "name=\"col\"").count - 1 == WebUI.pickerLimit)
+        }
+        #expect(await s.get("/experiments/\(e.id.rawValue)?fragment=cols").text.hasPrefix("<form method=\"get\""))
+        let searched = await s.get("/experiments/\(e.id.rawValue)?keys=KEY99")
+        // key99 and key990…key999, matched ignoring case.
         #expect(searched.text.components(separatedBy: "name=\"col\"").count - 1 == 11)
+        #expect(searched.text.contains("11 matching keys on this page"))
         #expect(searched.text.contains("<details class=\"cols\" open>"))
     }
 
