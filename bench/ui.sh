@@ -73,6 +73,7 @@ row("runs_1000_rows_20_cols", f"runs table, {r['runs']} runs: 1,000 rows", 400)
 row("runs_filter_or", f"runs table, {r['runs']} runs: filter with OR, 100 rows")
 row("runs_20_keys", "runs table, 100 runs with 20 metric keys")
 row(f"runs_{r['wide_keys']}_keys", f"runs table, 100 runs with {r['wide_keys']} metric keys", None, 150_000)
+row(f"runs_{r['wide_keys']}_keys_picker_open", f"the same with the column picker open (every key listed, 300 shown)", None, 150_000)
 row(f"chart_{r['points']}_points", f"metric chart, {r['points']} points", 150, None, 40_000)
 small = [k for k in p if k.startswith("chart_") and k != f"chart_{r['points']}_points"][0]
 row(small, f"metric chart, {small.split('_')[1]} points", 30, None, 40_000)

@@ -118,6 +118,7 @@ func runUIBench(_ arguments: [String]) async throws {
             + cols20.joined(separator: "&")),
         ("runs_20_keys", "/experiments/\(narrow.id.rawValue)"),
         ("runs_\(wideKeys)_keys", "/experiments/\(wide.id.rawValue)"),
+        ("runs_\(wideKeys)_keys_picker_open", "/experiments/\(wide.id.rawValue)?pick=1"),
         ("chart_\(points)_points", "/runs/million/metrics/loss"),
         ("chart_\(smallPoints)_points", "/runs/hundredk/metrics/loss"),
         ("compare_\(compareRuns)_runs", "/compare?" + compareIDs.prefix(compareRuns).map { "runs=\($0.rawValue)" }.joined(separator: "&")),
