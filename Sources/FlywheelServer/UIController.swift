@@ -21,7 +21,7 @@ struct UIController: Sendable {
 
     func respond(_ request: Request) async -> Response {
         let target = request.uri.string
-        let page = await ui.respond(to: UIRequest(target: target, cookie: request.headers[.cookie]))
+        let page = await ui.respond(to: UIRequest(target: target, cookie: request.headers[.cookie], referer: request.headers[.referer]))
         var headers = HTTPFields()
         headers[.contentType] = page.contentType
         for (name, value) in page.headers {

@@ -47,7 +47,7 @@ enum Assets {
         .badge.failed,.badge.killed,.badge.firing{color:var(--bad)}
         .badge.running,.badge.pending{color:var(--run)}
         .badge.cached,.badge.skipped{color:var(--muted)}
-        form.bar{display:flex;gap:.5em;align-items:center;flex-wrap:wrap;margin:.4em 0 .8em}
+        .bar{display:flex;gap:.5em;align-items:center;flex-wrap:wrap;margin:.4em 0 .8em}
         input[type=text],input[type=search],select{background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:.3em .5em}
         input.filter{min-width:32em;font-family:ui-monospace,monospace}
         button{background:var(--head);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:.3em .8em;cursor:pointer}

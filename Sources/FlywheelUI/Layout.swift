@@ -53,7 +53,10 @@ enum Layout {
             h.raw("</a>")
         }
         h.raw("</nav><span class=\"theme\">Theme: ")
-        choices(&h, Theme.allCases, current: request.theme, label: \.rawValue) { .theme($0, back: request.target) }
+        // The way back rides in the link unless it is long (a compare of 500 runs): then the
+        // switch goes back by the Referer the browser sends, and each link stays short.
+        let back = request.target.utf8.count <= 512 ? request.target : ""
+        choices(&h, Theme.allCases, current: request.theme, label: \.rawValue) { .theme($0, back: back) }
         h.raw("</span></header><main>")
         body(&h)
         h.raw("</main><script")

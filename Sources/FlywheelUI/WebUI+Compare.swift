@@ -64,6 +64,18 @@ extension WebUI {
             h.raw("<h1>Compare ")
             h.int(runs.count)
             h.raw(" runs</h1>")
+            // One form holds the runs (once: 500 ids are 16 KB) and the chart's settings; the
+            // pager's buttons and the metric picker below submit it by its id.
+            h.raw("<form id=\"cmp\" method=\"get\" action=\"/compare\"><input type=\"hidden\" name=\"runs\"")
+            h.attribute("value", allIDs)
+            h.raw(">")
+            for (name, value) in options.query where !value.isEmpty {
+                h.raw("<input type=\"hidden\"")
+                h.attribute("name", name)
+                h.attribute("value", value)
+                h.raw(">")
+            }
+            h.raw("</form>")
             if runs.count > Self.comparedPerPage {
                 h.raw("<p class=\"pager\"><span class=\"muted\">runs ")
                 h.int(shown.lowerBound + 1)
@@ -72,8 +84,19 @@ extension WebUI {
                 h.raw(" of ")
                 h.int(runs.count)
                 h.raw(" in the table:</span> ")
-                Layout.choices(&h, Array(stride(from: 0, to: runs.count, by: Self.comparedPerPage)), current: at, label: { "\($0 + 1)–\(min($0 + Self.comparedPerPage, runs.count))" }) {
-                    Link(path: ["compare"], query: [("runs", allIDs), ("metric", chosen ?? ""), ("at", String($0))] + options.query)
+                for start in stride(from: 0, to: runs.count, by: Self.comparedPerPage) {
+                    let label = "\(start + 1)–\(min(start + Self.comparedPerPage, runs.count))"
+                    if start == at {
+                        h.raw("<b>")
+                        h.text(label)
+                        h.raw("</b> ")
+                    } else {
+                        h.raw("<button form=\"cmp\" name=\"at\"")
+                        h.attribute("value", String(start))
+                        h.raw(">")
+                        h.text(label)
+                        h.raw("</button> ")
+                    }
                 }
                 h.raw("</p>")
             }
@@ -111,15 +134,7 @@ extension WebUI {
             if let key = chosen {
                 h.raw("<h2>")
                 h.text(key)
-                h.raw("</h2><form class=\"bar\" method=\"get\" action=\"/compare\"><input type=\"hidden\" name=\"runs\"")
-                h.attribute("value", allIDs)
-                h.raw(">")
-                if at > 0 {
-                    h.raw("<input type=\"hidden\" name=\"at\"")
-                    h.attribute("value", String(at))
-                    h.raw(">")
-                }
-                h.raw("<select name=\"metric\">")
+                h.raw("</h2><p class=\"bar\"><select form=\"cmp\" name=\"metric\">")
                 for k in metricKeys {
                     h.raw("<option")
                     h.attribute("value", k)
@@ -128,7 +143,9 @@ extension WebUI {
                     h.text(k)
                     h.raw("</option>")
                 }
-                h.raw("</select><button>Show</button></form>")
+                h.raw("</select> <button form=\"cmp\" name=\"at\"")
+                h.attribute("value", String(at))
+                h.raw(">Show</button></p>")
                 let drawn = Array(series[lines])
                 h.append(MetricChart.svg(drawn, names: Array(allNames[lines]), options: options, title: key, band: band))
                 h.raw("<p class=\"muted\">")

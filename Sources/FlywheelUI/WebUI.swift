@@ -10,6 +10,8 @@ public struct UIRequest: Sendable {
     public var theme: Theme
     /// The path and query as the browser sent them, for links back here (theme switch).
     public var target: String
+    /// The page the browser came from (the theme switch's way back when its link has none).
+    public var referer: String?
 
     public init(segments: [String], query: [(String, String)] = [], theme: Theme = .auto, target: String? = nil) {
         self.segments = segments
@@ -19,7 +21,8 @@ public struct UIRequest: Sendable {
     }
 
     /// Parses `/experiments/1?filter=x` (a path with its query, percent-encoded).
-    public init(target: String, cookie: String? = nil) {
+    public init(target: String, cookie: String? = nil, referer: String? = nil) {
+        self.referer = referer
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = parts.first.map(String.init) ?? "/"
         segments = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
@@ -187,10 +190,19 @@ public struct WebUI: Sendable {
         return UIResponse(status: status, body: html)
     }
 
+    /// The path and query of a Referer (`http://host:port/x?y` → `/x?y`); the host is dropped, so
+    /// the redirect can only stay on this server.
+    static func localPath(_ referer: String) -> String? {
+        guard let scheme = referer.range(of: "://") else { return referer.hasPrefix("/") ? referer : nil }
+        let rest = referer[scheme.upperBound...]
+        guard let slash = rest.firstIndex(of: "/") else { return "/" }
+        return String(rest[slash...])
+    }
+
     /// Sets the theme cookie and goes back where the person was (a path on this server only).
     func themeSwitch(_ r: UIRequest) -> UIResponse {
         let theme = r.value("set").flatMap(Theme.init(rawValue:)) ?? .auto
-        var back = r.value("back") ?? "/"
+        var back = r.value("back").flatMap { $0.isEmpty ? nil : $0 } ?? r.referer.flatMap(Self.localPath) ?? "/"
         if !back.hasPrefix("/") || back.hasPrefix("//") || back.contains("\\") { back = "/" }
         return UIResponse(
             status: 303, body: "",

@@ -319,14 +319,24 @@ struct Seeded {
         // The table shows runs 1–100, with links to the other pages.
         #expect(text.contains(">m99</a>") && !text.contains(">m100</a>"))
         #expect(text.contains("runs 1–100 of 230 in the table"))
-        #expect(text.contains("<b>1–100</b>") && text.contains(">101–200</a>") && text.contains(">201–230</a>"))
+        #expect(text.contains("<b>1–100</b>") && text.contains("<button form=\"cmp\" name=\"at\" value=\"100\">101–200</button>"))
+        #expect(text.contains("<button form=\"cmp\" name=\"at\" value=\"200\">201–230</button>"))
         // 50 lines; the band spans every run, so run 170's spike reaches the top of the plot.
         #expect(text.components(separatedBy: "class=\"line\"").count - 1 == 50)
         let env = try #require(text.range(of: "class=\"env\" d=\"").map { text[$0.upperBound...].prefix { $0 != "\"" } })
         #expect(MetricChart.points(ofPath: env).contains { $0.1 == 12 })
         #expect(text.contains("lines for runs 1–50, the shaded band spans all 230"))
-        // The metric form carries every run in one field.
-        #expect(text.contains("<input type=\"hidden\" name=\"runs\" value=\"\(all)\">"))
+        // One form carries every run, once; the pager and the metric picker submit it.
+        #expect(text.components(separatedBy: all).count - 1 == 1)
+        #expect(text.contains("<form id=\"cmp\" method=\"get\" action=\"/compare\"><input type=\"hidden\" name=\"runs\" value=\"\(all)\">"))
+        #expect(text.contains("<select form=\"cmp\" name=\"metric\">"))
+        // The theme links do not carry such a long way back; the switch uses the Referer instead,
+        // keeping only its path (never another host).
+        #expect(text.contains("<a href=\"/ui/theme?set=dark\">dark</a>"))
+        let back = await s.ui.respond(to: UIRequest(target: "/ui/theme?set=dark", referer: "http://127.0.0.1:9/compare?runs=" + all))
+        #expect(back.status == 303 && back.headers.contains { $0 == ("Location", "/compare?runs=" + all) })
+        let elsewhere = await s.ui.respond(to: UIRequest(target: "/ui/theme?set=dark", referer: "http://evil.example//x"))
+        #expect(elsewhere.headers.contains { $0 == ("Location", "/") })
         let third = await s.get("/compare?runs=\(all)&at=200")
         #expect(third.text.contains(">m229</a>") && !third.text.contains(">m199</a>") && third.text.contains("runs 201–230 of 230"))
         #expect(third.text.components(separatedBy: "class=\"line\"").count - 1 == 30)
