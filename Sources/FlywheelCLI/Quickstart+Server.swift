@@ -26,7 +26,7 @@ final class QuickstartServer: @unchecked Sendable {
     /// Starts the server (port 0: any free one) and waits, bounded, until it listens.
     static func start(_ ws: Workspace, port: Int) async throws -> QuickstartServer {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "flywheel.quickstart") { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "flywheel.quickstart") { LineLogHandler(label: $0) }
         logger.logLevel = .critical
         let app = ServingApplication(
             configuration: ServerConfiguration(host: "127.0.0.1", port: port, refreshInterval: .milliseconds(100), version: FlywheelCommand.version),

@@ -40,7 +40,7 @@ struct ServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let ws = try global.open()
-        var logger = Logger(label: "flywheel.server") { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "flywheel.server") { LineLogHandler(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         if await ServingApplication.handlersRunOnEventLoops() {
             logger.info("request handlers run on the event loops")
