@@ -160,9 +160,17 @@ extension WebUI {
         var options = ChartOptions()
         options.x = .wall
         let names = versions.map(label)
-        func chart(_ title: String, _ value: (TrafficHistory.Minute) -> Double?) {
+        // The x axis spans the window, so a burst reads as a burst; a rate is 0 in a minute
+        // without requests, a latency has no point there.
+        let last = Int64((nowDate.timeIntervalSince1970 / 60).rounded(.down))
+        func chart(_ title: String, zeroWhenIdle: Bool = false, _ value: (TrafficHistory.Minute) -> Double?) {
             let drawn = versions.map { v in
-                let points = (series[v] ?? []).compactMap { m in value(m).map { (Double(m.minute * 60), $0) } }
+                var byMinute: [Int64: TrafficHistory.Minute] = [:]
+                for m in series[v] ?? [] { byMinute[m.minute] = m }
+                let points: [(Double, Double)] = (from...last).compactMap { minute in
+                    guard let m = byMinute[minute] else { return zeroWhenIdle ? (Double(minute * 60), 0) : nil }
+                    return value(m).map { (Double(minute * 60), $0) }
+                }
                 return Downsampled(xs: points.map(\.0), ys: points.map(\.1), buckets: MetricChart.buckets, logY: false)
             }
             h.raw("<h3>")
@@ -172,7 +180,7 @@ extension WebUI {
         }
         MetricChart.legend(&h, names)
         h.raw("<div class=\"grid wide\"><div>")
-        chart("requests per second") { Double($0.requests) / 60 }
+        chart("requests per second", zeroWhenIdle: true) { Double($0.requests) / 60 }
         h.raw("</div><div>")
         chart("server error rate (%)") { $0.requests > 0 ? Double($0.serverErrors) * 100 / Double($0.requests) : nil }
         h.raw("</div><div>")

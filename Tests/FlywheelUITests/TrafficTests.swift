@@ -80,6 +80,11 @@ struct FixedClock: WallClock {
         #expect(Self.milliseconds(row2[6]).map { abs($0 / 20 - 1) < 0.09 } == true)
         #expect(text.contains("aria-label=\"requests per second\"") && text.contains("aria-label=\"p95 latency (ms)\""))
         #expect(text.contains("<b>15 min</b>"))
+        // The request-rate chart spans the whole window: a point per minute per version, idle
+        // minutes at 0 (15 minutes × 2 versions).
+        let rate = try #require(text.range(of: "aria-label=\"requests per second\"").map { text[$0.upperBound...] })
+        let rateSVG = rate[..<rate.range(of: "</svg>")!.lowerBound]
+        #expect(rateSVG.components(separatedBy: "<circle").count - 1 == 30)
         // Without traffic in the window, the page says so instead of drawing empty charts.
         let quiet = WebUI(store: s.store, blobs: s.blobs, clock: FixedClock(time: now), traffic: TrafficHistory())
         #expect(await quiet.respond(to: UIRequest(target: "/deployments/churn")).text.contains("no requests in this window"))
