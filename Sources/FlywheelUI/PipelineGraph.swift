@@ -18,15 +18,22 @@ struct PipelineGraph {
         var layer = 0
         /// A step page link when the node is one recorded step.
         var single: String?
+        /// A slot an edge passes through on its way across columns (not drawn as a box).
+        var virtual = false
     }
 
     var nodes: [Node] = []
     var edges: [(Int, Int)] = []
+    /// Each edge as drawn: its source, the slots it passes in the columns between, its target.
+    var routes: [[Int]] = []
     var layers: [[Int]] = []
     /// Steps folded into column nodes (0 when nothing folded).
     var folded = 0
 
     static let maxNodes = 200
+
+    /// The boxes drawn (not the slots edges pass through).
+    var boxes: Int { nodes.filter { !$0.virtual }.count }
 
     /// - Parameters:
     ///   - spec: each step's name and the steps it waits for, in spec order; nil when the spec
@@ -72,6 +79,7 @@ struct PipelineGraph {
         layers = Array(repeating: [], count: (nodes.map(\.layer).max() ?? -1) + 1)
         for i in nodes.indices { layers[nodes[i].layer].append(i) }
         if nodes.count > Self.maxNodes { fold() }
+        route()
         orderColumns()
     }
 
@@ -134,6 +142,29 @@ struct PipelineGraph {
         layers = newLayers
     }
 
+    /// An edge that skips columns gets a slot in each column it crosses, ordered with the boxes,
+    /// so it runs between them instead of through them.
+    mutating func route() {
+        var segments: [(Int, Int)] = []
+        routes = []
+        for (a, b) in edges {
+            var chain = [a]
+            var previous = a
+            for l in (nodes[a].layer + 1)..<max(nodes[b].layer, nodes[a].layer + 1) {
+                let slot = nodes.count
+                nodes.append(Node(label: "", steps: [], state: "", layer: l, virtual: true))
+                layers[l].append(slot)
+                segments.append((previous, slot))
+                chain.append(slot)
+                previous = slot
+            }
+            segments.append((previous, b))
+            chain.append(b)
+            routes.append(chain)
+        }
+        edges = segments
+    }
+
     /// The first column keeps spec order; each next one sorts by the mean row of its upstream
     /// nodes (one barycentre sweep: few crossings for the shapes pipelines have).
     mutating func orderColumns() {
@@ -173,15 +204,22 @@ struct PipelineGraph {
         h.attribute("viewBox", "0 0 \(width) \(height)")
         h.raw(" role=\"img\" aria-label=\"pipeline graph\">")
         let half = Self.nodeHeight / 2
-        for (a, b) in edges {
-            let (x1, y1) = (position[a].x + Self.nodeWidth, position[a].y + half)
-            let (x2, y2) = (position[b].x, position[b].y + half)
-            let mid = (x1 + x2) / 2
+        for chain in routes {
+            // One path per edge: a curve into each column, straight across a slot it passes.
+            var d = ""
+            for (a, b) in zip(chain, chain.dropFirst()) {
+                let (x1, y1) = (position[a].x + Self.nodeWidth, position[a].y + half)
+                let (x2, y2) = (position[b].x, position[b].y + half)
+                let mid = (x1 + x2) / 2
+                if d.isEmpty { d = "M\(x1) \(y1)" }
+                d += "C\(mid) \(y1) \(mid) \(y2) \(x2) \(y2)"
+                if nodes[b].virtual { d += "H\(x2 + Self.nodeWidth)" }
+            }
             h.raw("<path")
-            h.attribute("d", "M\(x1) \(y1)C\(mid) \(y1) \(mid) \(y2) \(x2) \(y2)")
+            h.attribute("d", d)
             h.raw("/>")
         }
-        for (i, n) in nodes.enumerated() {
+        for (i, n) in nodes.enumerated() where !n.virtual {
             let link =
                 n.single.map { Link.pipelineStep(run, $0) }
                 ?? Link(path: ["pipelines", "runs", run.rawValue], query: [("steps", "all")], fragment: "steps")

@@ -80,7 +80,7 @@ extension WebUI {
             }
             // Above ~200 steps the table leads (its failed and running rows first) and the graph
             // follows with its widest columns folded.
-            let big = graph.nodes.count + graph.folded > PipelineGraph.maxNodes
+            let big = graph.boxes + graph.folded > PipelineGraph.maxNodes
             if !big { Self.graphSection(&h, graph, run: id, live: live) }
             h.raw("<h2 id=\"steps\">Steps</h2><div")
             if live {

@@ -80,6 +80,7 @@ import Testing
           check: {run: "echo check", needs: [prep]}
           train: {run: "echo ${{ item }}", for_each: [1, 2, 3], needs: [prep]}
           report: {run: "echo done", needs: [train, check]}
+          audit: {run: "echo audit", needs: [prep, report]}
         """
 
     @Test func thePipelineGraphIsLayeredFromTheSpecAndColouredByState() async throws {
@@ -100,12 +101,15 @@ import Testing
         #expect(page.status == 200)
         let graph = try Self.nodes(in: page.text)
         // Four nodes (the instances are one), three columns, coloured by the worst state.
-        #expect(graph.map(\.label) .sorted() == ["check", "prep", "report", "train ×3 · 1 failed"])
+        #expect(graph.map(\.label) .sorted() == ["audit", "check", "prep", "report", "train ×3 · 1 failed"])
         let x = Dictionary(uniqueKeysWithValues: graph.map { ($0.label.split(separator: " ").first.map(String.init)!, $0) })
-        #expect(x["prep"]!.x < x["check"]!.x && x["check"]!.x == x["train"]!.x && x["train"]!.x < x["report"]!.x)
+        #expect(x["prep"]!.x < x["check"]!.x && x["check"]!.x == x["train"]!.x && x["train"]!.x < x["report"]!.x && x["report"]!.x < x["audit"]!.x)
         #expect(x["train"]!.state == "failed" && x["check"]!.state == "running" && x["prep"]!.state == "succeeded" && x["report"]!.state == "waiting")
-        // Edges: prep→check, prep→train, check→report, train→report.
-        #expect(page.text.components(separatedBy: "<path d=\"M").count - 1 == 4)
+        // Edges: prep→check, prep→train, check→report, train→report, report→audit, and prep→audit,
+        // which crosses two columns through a slot in each (straight across them: two "H").
+        let paths = page.text.components(separatedBy: "<path d=\"M").dropFirst().map { $0.prefix { $0 != "\"" } }
+        #expect(paths.count == 6)
+        #expect(paths.filter { $0.contains("H") }.count == 1 && paths.first { $0.contains("H") }!.filter { $0 == "H" }.count == 2)
         // A node of one step opens its page; the running run refreshes the graph too.
         #expect(page.text.contains("<a href=\"/pipelines/runs/fan1/steps/prep\" class=\"succeeded\">"))
         #expect(page.text.contains("data-refresh=\"/pipelines/runs/fan1?fragment=graph\""))
