@@ -158,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlywheelStoreTests",
-            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelTesting"],
+            dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
