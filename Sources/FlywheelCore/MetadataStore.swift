@@ -1,5 +1,10 @@
-/// Everything Flywheel records, behind one protocol so that SQLite, PostgreSQL and the in-memory
-/// store are interchangeable. One conformance suite holds every backend to the same behaviour.
+/// Everything Flywheel records, one protocol per area so that a backend (SQLite, PostgreSQL, the
+/// in-memory store) is written and tested area by area: ``TrackingStore`` (experiments, runs,
+/// artifacts), ``LoggedModelStore``, ``RegistryStore`` (models, versions, aliases, lineage),
+/// ``PipelineStore``, ``ServingStore`` (deployments, prediction log, feedback) and
+/// ``MonitoringStore`` (monitors, checks, alerts). ``MetadataStore`` is all of them: what a
+/// workspace opens and what most of Flywheel takes. Each area has its conformance suite
+/// (Tests/FlywheelStoreTests/*ConformanceTests.swift) that every backend runs.
 ///
 /// Backends keep these promises:
 /// - each call is atomic: a batch is written whole or not at all;
@@ -9,7 +14,10 @@
 ///   ``FlywheelError/Code/conflict`` naming both;
 /// - registry changes (alias moves, status changes) are recorded as ``RegistryEvent``s in the same
 ///   transaction as the change.
-public protocol MetadataStore: LoggedModelStore {
+public protocol MetadataStore: TrackingStore, LoggedModelStore, RegistryStore, PipelineStore, ServingStore, MonitoringStore {}
+
+/// Experiments, runs (params, metrics, tags, inputs and outputs) and their artifacts' records.
+public protocol TrackingStore: Sendable {
     // MARK: Experiments
     func createExperiment(_ new: NewExperiment, at time: Timestamp) async throws -> Experiment
     func experiment(id: ExperimentID) async throws -> Experiment?
@@ -57,7 +65,10 @@ public protocol MetadataStore: LoggedModelStore {
     func recordArtifacts(_ artifacts: [ArtifactRecord]) async throws
     /// A run's artifacts, by path, optionally those under `prefix/`.
     func artifacts(runID: RunID, prefix: String?) async throws -> [ArtifactRecord]
+}
 
+/// Registered models, versions, aliases and their history; lineage edges between anything.
+public protocol RegistryStore: Sendable {
     // MARK: Registry
     func createModel(_ model: RegisteredModel) async throws
     func model(named name: String) async throws -> RegisteredModel?
@@ -94,7 +105,10 @@ public protocol MetadataStore: LoggedModelStore {
     func addLineage(_ edges: [LineageEdge]) async throws
     /// Edges that end at `ref` (upstream) or start from it (downstream).
     func lineage(of ref: ResourceRef, direction: LineageDirection) async throws -> [LineageEdge]
+}
 
+/// Pipeline runs, step attempts, the step cache, trigger claims and events.
+public protocol PipelineStore: Sendable {
     // MARK: Pipelines
     func createPipelineRun(_ run: PipelineRun) async throws
     func updatePipelineRun(id: PipelineRunID, status: PipelineRunStatus, endTime: Timestamp?) async throws
@@ -116,7 +130,10 @@ public protocol MetadataStore: LoggedModelStore {
     func pendingEvents(limit: Int) async throws -> [PipelineTriggerEvent]
     /// Marks an event handled; false when another scheduler got there first.
     func consumeEvent(id: Int64, at time: Timestamp) async throws -> Bool
+}
 
+/// Deployment revisions, the prediction log and feedback labels.
+public protocol ServingStore: Sendable {
     // MARK: Deployments
     /// Records a new revision applying `spec` under `name` (numbered one past the latest, deleted
     /// or not) and returns it; when the current revision already holds exactly this spec, returns
@@ -140,7 +157,10 @@ public protocol MetadataStore: LoggedModelStore {
     /// Stores feedback labels (a later label for the same request and index replaces the earlier);
     /// returns how many named a logged prediction.
     func recordFeedback(_ labels: [FeedbackLabel]) async throws -> Int
+}
 
+/// Monitors, their checks, alerts and the actions alerts ran.
+public protocol MonitoringStore: Sendable {
     // MARK: Monitors and alerts
     /// Stores a monitor's spec under its name (replacing an earlier one; `createdAt` is kept).
     func applyMonitor(name: String, spec: String, actor: String, at time: Timestamp) async throws -> MonitorRecord
