@@ -307,16 +307,19 @@ enum MonitorFiles {
 /// and reading a deployment's routes.
 struct WorkspaceAlertHooks: AlertHooks {
     let ws: Workspace
+    /// Where the pipeline's start and end are told (standard error; the quickstart indents them
+    /// under its stage, and says nothing with --json).
+    var note: @Sendable (String) -> Void = { Output.note($0) }
 
     func runPipeline(_ name: String, params: [String: String], reason: String) async throws -> String {
         let (path, spec) = try PipelineFiles.named(name, root: ws.root)
         let values = try PipelineParams.resolve(spec, overrides: params)
-        Output.note("starting pipeline \(name) (\(path)): \(reason)")
+        note("starting pipeline \(name) (\(path)): \(reason)")
         let executor = PipelineExecutor(store: ws.store, blobs: ws.blobs, workspaceRoot: ws.root)
         let run = try await executor.run(spec, params: values, options: ExecutionOptions(trigger: "alert", specPath: path, environment: ws.pipelineEnvironment()), events: { _ in })
-        Output.note("pipeline \(name) run \(run.id) \(run.status.rawValue)")
+        note("pipeline \(name) run \(run.id) \(run.status.rawValue)")
         guard run.status == .succeeded else {
-            throw FlywheelError.failedPrecondition("pipeline run \(run.id) \(run.status.rawValue) (flywheel runs show \(run.id))")
+            throw FlywheelError.failedPrecondition("pipeline run \(run.id) \(run.status.rawValue) (flywheel pipelines runs show \(run.id))")
         }
         return "pipeline run \(run.id) succeeded"
     }

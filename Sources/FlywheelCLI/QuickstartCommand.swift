@@ -69,6 +69,8 @@ struct Quickstart {
         var workspace = ""
         var server: String?
         var stages: [String: Double] = [:]
+        /// The stages' names in the order they ran (for the summary line; JSON keeps `stages`).
+        var stageOrder: [String] = []
         var versions: [Int] = []
         var production: Int?
         var accuracy: [String: Double] = [:]
@@ -117,6 +119,7 @@ struct Quickstart {
         do {
             let out = try await body(&self)
             summary.stages[name] = Date().timeIntervalSince(started)
+            summary.stageOrder.append(name)
             return out
         } catch let e as QuickstartFailure {
             throw e
@@ -200,7 +203,9 @@ struct Quickstart {
         let monitorText = QuickstartFiles.monitor
         var monitor = try MonitorFiles.parse(monitorText, source: "monitor.yaml")
         _ = try await ws.store.applyMonitor(name: monitor.name, spec: monitorText, actor: "quickstart", at: SystemWallClock().now())
-        let service = MonitorService(store: ws.store, blobs: ws.blobs, hooks: WorkspaceAlertHooks(ws: ws))
+        let quiet = json
+        let hooks = WorkspaceAlertHooks(ws: ws, note: { line in if !quiet { Output.line("  " + line) } })
+        let service = MonitorService(store: ws.store, blobs: ws.blobs, hooks: hooks)
 
         // 4. Calm traffic, some of it labelled; the monitor finds nothing.
         try await stage("send traffic like the training data", inspect: "flywheel logs predictions --deployment churn") { q in
@@ -394,7 +399,7 @@ struct Quickstart {
         }
         say("  alerts: \(s.alerts.isEmpty ? "none" : s.alerts.map { String($0.prefix { $0 != ":" }) }.joined(separator: ", ")) fired; \(s.resolved.isEmpty ? "none" : s.resolved.joined(separator: ", ")) resolved after the rollout")
         say("  rollout: \(s.decision ?? "-")")
-        say("  stages: \(s.stages.sorted { $0.value > $1.value }.map { "\($0.key) \(String(format: "%.1f", $0.value)) s" }.joined(separator: "; "))")
+        say("  stages: \(s.stageOrder.map { "\($0) \(String(format: "%.1f", s.stages[$0] ?? 0)) s" }.joined(separator: "; "))")
         say("  total: \(String(format: "%.1f", s.seconds)) s")
         say("""
 

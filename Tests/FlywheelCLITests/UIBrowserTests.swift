@@ -21,6 +21,14 @@ import Testing
         let base = try CLI.workspace()
         let (server, port) = try await Self.quickstartKeepServing(base)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        // What it told, as a person reads it: the alert's pipeline under its stage, the stages in
+        // the order they ran, the UI's address to open.
+        let told = try String(contentsOf: base.cwd.appendingPathComponent("quickstart.out"), encoding: .utf8)
+        #expect(told.contains("\n  starting pipeline churn (") && told.contains("\n  pipeline churn run "), "\(told)")
+        let stagesLine = told.split(separator: "\n").first { $0.hasPrefix("  stages: ") }.map(String.init) ?? ""
+        #expect(stagesLine.hasPrefix("  stages: make the workspace "), "\(stagesLine)")
+        #expect(stagesLine.range(of: "train version 1")!.lowerBound < stagesLine.range(of: "roll out by canary")!.lowerBound)
+        #expect(told.contains("in the web UI, http://127.0.0.1:\(port)/"))
         let cli = CLI(cwd: base.cwd.appendingPathComponent("world"))
         let made = try cli.run("runs", "create", "-e", "churn", "--name", Self.xss, "--param", "note=<img src=x onerror=alert(2)>")
         #expect(made.ok, "\(made.stderr)")
