@@ -29,7 +29,7 @@ enum TempDir {
 func ts(_ ms: Int64) -> Timestamp { Timestamp(millisecondsSince1970: ms) }
 
 /// Shorthand for building runs in tests.
-func makeRun(_ store: any MetadataStore, exp: ExperimentID, name: String = "r", start: Int64 = 1000,
+func makeRun(_ store: any TrackingStore, exp: ExperimentID, name: String = "r", start: Int64 = 1000,
              labels: Labels = [:], parent: RunID? = nil, status: RunStatus = .running) async throws -> RunID {
     let id = RunID.generate()
     try await store.createRun(Run(id: id, experimentID: exp, name: name, status: status, startTime: ts(start),

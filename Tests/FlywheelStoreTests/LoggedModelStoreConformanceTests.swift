@@ -9,7 +9,7 @@ import Testing
 @Suite struct LoggedModelStoreConformanceTests {
     @Test(arguments: Backend.allCases)
     func loggedModelsRoundTripChangeAtomicallyAndHideWhenDeleted(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore & LoggedModelStore & RegistryStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let other = try await s.createExperiment(NewExperiment(name: "y"), at: ts(1))
         let run = try await makeRun(s, exp: e.id)
@@ -83,7 +83,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func deletedRunsLeaveSearchesUnlessAskedAndComeBack(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore & LoggedModelStore & RegistryStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let kept = try await makeRun(s, exp: e.id, name: "kept", start: 1)
         let gone = try await makeRun(s, exp: e.id, name: "gone", start: 2)
@@ -104,7 +104,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func runInputsAndOutputsKeepTheirOrderAndDeduplicate(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore & LoggedModelStore & RegistryStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let run = try await makeRun(s, exp: e.id)
         let m = LoggedModel(id: .generate(), experimentID: e.id, name: "model", createdAt: ts(2), updatedAt: ts(2))
@@ -128,7 +128,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func renamingAModelMovesItsVersionsAliasesHistoryAndLineage(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore & LoggedModelStore & RegistryStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let run = try await makeRun(s, exp: e.id)
         try await s.createModel(RegisteredModel(name: "old", createdAt: ts(1), updatedAt: ts(1)))
@@ -153,7 +153,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func deletedVersionsAreHiddenTheirAliasesGoneAndTheirNumbersNeverReused(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore & LoggedModelStore & RegistryStore = try b.make()
         try await s.createModel(RegisteredModel(name: "m", createdAt: ts(1), updatedAt: ts(1)))
         for t in 2...4 { _ = try await s.createModelVersion(NewModelVersion(modelName: "m"), by: who, at: ts(Int64(t))) }
         try await s.setAlias(model: "m", alias: "production", version: 3, by: who, at: ts(5))
@@ -190,7 +190,7 @@ import Testing
 @Suite struct RunEnvironmentRoundTripTests {
     @Test(arguments: Backend.allCases)
     func environmentsAndLabelsOfEveryShapeReadBack(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore & LoggedModelStore & RegistryStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let digest = Digest(of: Array("d".utf8))
         let envs = [

@@ -7,7 +7,7 @@ import Testing
 @Suite struct MonitoringStoreConformanceTests {
     @Test(arguments: Backend.allCases)
     func monitorsAreStoredByNameAndReplaced(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any MonitoringStore = try b.make()
         let m1 = try await store.applyMonitor(name: "iris-drift", spec: "a", actor: "ana", at: ts(10))
         #expect(m1.createdAt == ts(10) && m1.updatedAt == ts(10))
         _ = try await store.applyMonitor(name: "fraud", spec: "f", actor: "ana", at: ts(15))
@@ -34,7 +34,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func checksKeepTheirResultsInOrder(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any MonitoringStore = try b.make()
         var recorded: [MonitorCheck] = []
         for (i, s) in [0.05, 0.31, 0.12].enumerated() { recorded.append(try await store.recordMonitorCheck(check("m", at: Int64(1000 * (i + 1)), score: s))) }
         _ = try await store.recordMonitorCheck(check("other", at: 1500, score: 0.9))
@@ -56,7 +56,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func alertsAndTheirActionsAreRecorded(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any MonitoringStore = try b.make()
         let a = try await store.raiseAlert(monitor: "m", rule: "feature_drift", message: "x", at: ts(10), checkID: 1).alert
         #expect(a.id != 0)
         _ = try await store.resolveAlert(monitor: "m", rule: "feature_drift", at: ts(30))
@@ -84,7 +84,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func alertsOpenCountAndResolveInOneStep(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any MonitoringStore = try b.make()
         let first = try await store.raiseAlert(monitor: "m", rule: "feature_drift", message: "psi 0.3", at: ts(10), checkID: 1)
         #expect(first.opened && first.previousActionsAt == nil && first.alert.occurrences == 1 && first.alert.state == .firing)
         // A repeat counts on the firing alert, takes the newer message, and opens nothing.

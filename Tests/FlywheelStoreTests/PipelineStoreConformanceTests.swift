@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 @Suite struct PipelineStoreConformanceTests {
-    func newRun(_ store: any MetadataStore, pipeline: String = "p", start: Int64) async throws -> PipelineRun {
+    func newRun(_ store: any PipelineStore, pipeline: String = "p", start: Int64) async throws -> PipelineRun {
         let r = PipelineRun(
             id: .generate(), pipeline: pipeline, specDigest: Digest(of: Data("spec".utf8)), specPath: "pipeline.yaml",
             params: ["n": .number(3), "name": .string("x")], trigger: "manual", startTime: ts(start))
@@ -15,7 +15,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func pipelineRunsRoundTripAndListNewestFirst(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any PipelineStore = try b.make()
         let a = try await newRun(store, start: 100)
         let c = try await newRun(store, pipeline: "q", start: 300)
         let d = try await newRun(store, start: 200)
@@ -31,7 +31,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func attemptsUpsertListInOrderAndServeTheCache(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any PipelineStore = try b.make()
         let r1 = try await newRun(store, start: 100), r2 = try await newRun(store, start: 500)
         let out = ["model": StepOutput(type: "model", digest: Digest(of: Data("m".utf8))), "n": StepOutput(type: "integer", value: .number(4))]
         var a = StepAttempt(pipelineRunID: r1.id, step: "train", attempt: 1, status: .running, startTime: ts(110), cacheKey: "k1",
@@ -70,7 +70,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func triggersAreClaimedOnce(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any PipelineStore = try b.make()
         #expect(try await store.claimTrigger("files:data/a.csv@sha256:1", pipeline: "p", at: ts(1)))
         #expect(try await !store.claimTrigger("files:data/a.csv@sha256:1", pipeline: "p", at: ts(2)))
         #expect(try await store.claimTrigger("files:data/a.csv@sha256:2", pipeline: "p", at: ts(3)))

@@ -11,7 +11,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func versionsAliasesAndHistory(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore & RegistryStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let r = try await makeRun(s, exp: e.id)
         try await s.createModel(RegisteredModel(name: "iris", labels: ["team": "ml"], createdAt: ts(1), updatedAt: ts(1)))
@@ -62,7 +62,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func lineageIsQueryableBothWays(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore & RegistryStore = try b.make()
         let data = ResourceRef.dataset(Digest(of: Array("d".utf8)))
         let run = ResourceRef(kind: .run, id: "r1")
         let model = ResourceRef.modelVersion("iris", 1)

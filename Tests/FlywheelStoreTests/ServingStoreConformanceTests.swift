@@ -7,7 +7,7 @@ import Testing
 @Suite struct ServingStoreConformanceTests {
     @Test(arguments: Backend.allCases)
     func deploymentRevisionsAreKeptForever(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any ServingStore = try b.make()
         let r1 = try await store.applyDeployment(name: "iris", spec: "a", actor: "ana", at: ts(10))
         #expect(r1.revision == 1 && r1.action == .applied)
         // The same spec again records nothing.
@@ -39,7 +39,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func predictionLogWithFeedbackJoined(_ b: Backend) async throws {
-        let store = try b.make()
+        let store: any ServingStore = try b.make()
         try await store.appendPredictions([record("r1", 0, at: 100), record("r1", 1, at: 100), record("r2", 0, at: 200, deployment: "other")])
         // A repeat of a logged (request, index) keeps the first.
         var again = record("r1", 0, at: 999)

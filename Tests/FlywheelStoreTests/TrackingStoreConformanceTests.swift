@@ -10,7 +10,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func experimentsHaveUniqueNamesAndSequentialIDs(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let a = try await s.createExperiment(NewExperiment(name: "iris", labels: ["team": "ml"]), at: ts(1))
         let c = try await s.createExperiment(NewExperiment(name: "wine"), at: ts(2))
         #expect(a.id == "1")
@@ -28,7 +28,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func aPageReadsOnlyTheValuesAskedForAndListsKeysCutByTheDatabase(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let exp = try await s.createExperiment(NewExperiment(name: "wide"), at: ts(1))
         var ids: [RunID] = []
         for i in 0..<3 {
@@ -68,7 +68,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func activityCountsActiveRunsAndTheLatestStart(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let a = try await s.createExperiment(NewExperiment(name: "a"), at: ts(1))
         let c = try await s.createExperiment(NewExperiment(name: "c"), at: ts(1))
         _ = try await s.createExperiment(NewExperiment(name: "empty"), at: ts(1))
@@ -85,7 +85,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func archiveHidesFromListsAndRenameChecksUniqueness(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         var a = try await s.createExperiment(NewExperiment(name: "a"), at: ts(1))
         _ = try await s.createExperiment(NewExperiment(name: "b"), at: ts(1))
         a.archived = true
@@ -107,7 +107,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func runsRoundTripWithEnvironment(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let digest = Digest(of: Array("data".utf8))
         let env = RunEnvironment(
@@ -141,7 +141,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func paramsAreWriteOnceAndBatchesAreAtomic(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let r = try await makeRun(s, exp: e.id)
         try await s.logBatch(runID: r, params: [Param(key: "lr", value: "0.1")], metrics: [], tags: [])
@@ -173,7 +173,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func metricsKeepHistoryAndLatestFollowsStepThenTime(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let r = try await makeRun(s, exp: e.id)
         try await s.logBatch(runID: r, params: [], metrics: [
@@ -204,7 +204,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func tagsUpsertAndDelete(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let r = try await makeRun(s, exp: e.id)
         try await s.logBatch(runID: r, params: [], metrics: [], tags: [Tag(key: "note", value: "a"), Tag(key: "keep", value: "k")])
@@ -219,7 +219,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func searchFiltersOrdersAndPages(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let e1 = try await s.createExperiment(NewExperiment(name: "one"), at: ts(1))
         let e2 = try await s.createExperiment(NewExperiment(name: "two"), at: ts(1))
         var ids: [RunID] = []
@@ -271,7 +271,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func artifactsReplaceByPathAndListByPrefix(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let r = try await makeRun(s, exp: e.id)
         let d1 = Digest(of: Array("1".utf8)), d2 = Digest(of: Array("2".utf8))
@@ -305,7 +305,7 @@ extension TrackingStoreConformanceTests {
     /// Logging the very same measurement twice (a retried call) keeps one; any difference keeps both.
     @Test(arguments: Backend.allCases)
     func identicalMeasurementsAreKeptOnce(_ b: Backend) async throws {
-        let s = try b.make()
+        let s: any TrackingStore = try b.make()
         let e = try await s.createExperiment(NewExperiment(name: "x"), at: ts(1))
         let r = try await makeRun(s, exp: e.id)
         let m = Metric(key: "acc", value: 0.5, step: 1, timestamp: ts(10))
