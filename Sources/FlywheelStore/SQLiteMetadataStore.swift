@@ -32,6 +32,15 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // A workspace written by a newer flywheel: say so rather than run against a schema
+            // this build does not know (its migrations would be "applied" out of order).
+            let applied = try pool.read { db in try SQLiteSchema.migrator.appliedIdentifiers(db) }
+            let known = SQLiteSchema.migrator.migrations
+            if let unknown = applied.subtracting(known).sorted().last {
+                throw FlywheelError(
+                    .failedPrecondition,
+                    "the metadata database at '\(path)' has schema '\(unknown)', newer than this flywheel knows (up to '\(known.last ?? "none")'): use a newer flywheel for this workspace")
+            }
             try SQLiteSchema.migrator.migrate(pool)
             var quick = config
             quick.busyMode = .immediateError
