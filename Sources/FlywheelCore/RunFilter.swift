@@ -262,14 +262,51 @@ public struct RunQuery: Hashable, Sendable {
         return out
     }
 
-    /// The offset encoded in `pageToken`, or 0.
-    public func offset() throws -> Int {
-        guard let token = pageToken, !token.isEmpty else { return 0 }
-        guard token.hasPrefix("o"), let n = Int(token.dropFirst()), n >= 0 else {
-            throw FlywheelError.invalidArgument(
-                "page token '\(token)' is not valid: pass the next_page_token a previous search returned")
+    /// Where a page starts: a number of rows to skip, or (in the default order: newest start
+    /// first, then by id) just after the last run of the previous page — a keyset, so runs
+    /// started meanwhile neither repeat nor push rows off the next page, and a deep page costs
+    /// what the first does.
+    public enum Cursor: Hashable, Sendable {
+        case offset(Int)
+        case after(startTime: Int64, id: RunID)
+    }
+
+    /// The cursor encoded in `pageToken` (`o<offset>`, or `k<start ms>.<run id>` for the default
+    /// order); `.offset(0)` when there is none.
+    public func cursor() throws -> Cursor {
+        guard let token = pageToken, !token.isEmpty else { return .offset(0) }
+        func invalid() -> FlywheelError {
+            FlywheelError.invalidArgument("page token '\(token)' is not valid: pass the next_page_token a previous search returned")
         }
-        return n
+        if token.hasPrefix("o"), let n = Int(token.dropFirst()), n >= 0 { return .offset(n) }
+        if token.hasPrefix("k"), let dot = token.firstIndex(of: "."), let ms = Int64(token[token.index(after: token.startIndex)..<dot]) {
+            let id = String(token[token.index(after: dot)...])
+            guard !id.isEmpty else { throw invalid() }
+            guard orderBy.isEmpty else {
+                throw FlywheelError.invalidArgument("page token '\(token)' belongs to a search without an order: pass the token of this search")
+            }
+            return .after(startTime: ms, id: RunID(rawValue: id))
+        }
+        throw invalid()
+    }
+
+    /// The offset encoded in `pageToken`, or 0 (a keyset token has none: 0).
+    public func offset() throws -> Int {
+        if case .offset(let n) = try cursor() { return n }
+        return 0
+    }
+
+    /// The token of the page after `page`: a keyset in the default order, an offset otherwise.
+    public func nextToken(after page: [Run], offset: Int, hasMore: Bool) -> String? {
+        guard hasMore else { return nil }
+        if orderBy.isEmpty, let last = page.last { return "k\(last.startTime.millisecondsSince1970).\(last.id.rawValue)" }
+        return "o\(offset + page.count)"
+    }
+
+    /// Whether `run` comes after the keyset `(startTime, id)` in the default order.
+    public static func isAfter(_ run: Run, startTime: Int64, id: RunID) -> Bool {
+        let t = run.startTime.millisecondsSince1970
+        return t < startTime || (t == startTime && run.id.rawValue > id.rawValue)
     }
 
     public func validate() throws {
@@ -277,11 +314,6 @@ public struct RunQuery: Hashable, Sendable {
             throw FlywheelError.invalidArgument("limit \(limit) is out of range: expected 1 to \(RunQuery.maxLimit)")
         }
         _ = try offset()
-    }
-
-    /// The token for the page after one that started at `offset` and returned `count` of `limit`.
-    public static func nextToken(offset: Int, count: Int, limit: Int, hasMore: Bool) -> String? {
-        hasMore ? "o\(offset + count)" : nil
     }
 }
 
@@ -331,10 +363,14 @@ extension RunQuery {
             if a.run.startTime != b.run.startTime { return a.run.startTime > b.run.startTime }
             return a.run.id < b.run.id
         }
-        let offset = try offset()
+        var offset = 0
+        switch try cursor() {
+        case .offset(let n): offset = n
+        case .after(let t, let id): rows = rows.filter { RunQuery.isAfter($0.run, startTime: t, id: id) }
+        }
         let page = Array(rows.dropFirst(offset).prefix(limit))
         let more = rows.count > offset + page.count
-        return RunPage(runs: page, nextPageToken: RunQuery.nextToken(offset: offset, count: page.count, limit: limit, hasMore: more))
+        return RunPage(runs: page, nextPageToken: nextToken(after: page.map(\.run), offset: offset, hasMore: more))
     }
 }
 

@@ -90,6 +90,11 @@ struct RunSearchSQL {
             whereParts.append("r.experiment_id IN (\(databaseQuestionMarks(count: ids.count)))")
             whereArgs.append(contentsOf: ids.map { $0 as (any DatabaseValueConvertible)? })
         }
+        // A keyset token (default order only): the runs after the previous page's last.
+        if case .after(let t, let id)? = try? query.cursor() {
+            whereParts.append("(r.start_time < ? OR (r.start_time = ? AND r.id > ?))")
+            whereArgs.append(contentsOf: [t, t, id.rawValue] as [(any DatabaseValueConvertible)?])
+        }
         switch query.lifecycle {
         case .active: whereParts.append("r.deleted_at IS NULL")
         case .deleted: whereParts.append("r.deleted_at IS NOT NULL")

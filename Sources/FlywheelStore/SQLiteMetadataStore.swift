@@ -490,7 +490,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             let data = try Self.runData(db, ids: runs.map(\.id), only: query.only)
             return RunPage(
                 runs: runs.map { RunDetail(run: $0, data: data[$0.id] ?? RunData()) },
-                nextPageToken: RunQuery.nextToken(offset: offset, count: runs.count, limit: query.limit, hasMore: more))
+                nextPageToken: query.nextToken(after: runs, offset: offset, hasMore: more))
         }
     }
 

@@ -218,6 +218,38 @@ import Testing
     // MARK: Search
 
     @Test(arguments: Backend.allCases)
+    func defaultOrderPagesByKeysetSoNewRunsDoNotShiftThem(_ b: Backend) async throws {
+        let s: any TrackingStore = try b.make()
+        let exp = try await s.createExperiment(NewExperiment(name: "k"), at: ts(1))
+        var ids: [RunID] = []
+        // Ten runs, two of them started at the same instant (the id breaks the tie).
+        for i in 0..<10 { ids.append(try await makeRun(s, exp: exp.id, name: "r\(i)", start: 1000 + Int64(i == 9 ? 8 : i))) }
+        let expected = try await s.searchRuns(RunQuery(experimentIDs: [exp.id], limit: 100)).runs.map(\.run.id)
+        #expect(expected.count == 10)
+        let first = try await s.searchRuns(RunQuery(experimentIDs: [exp.id], limit: 4))
+        let token = try #require(first.nextPageToken)
+        #expect(token.hasPrefix("k"))
+        // Runs started meanwhile (newer, so ahead of the first page) do not push rows onto the next.
+        _ = try await makeRun(s, exp: exp.id, name: "late", start: 5000)
+        var seen = first.runs.map(\.run.id)
+        var next: String? = token
+        while let t = next {
+            let page = try await s.searchRuns(RunQuery(experimentIDs: [exp.id], limit: 4, pageToken: t))
+            seen += page.runs.map(\.run.id)
+            next = page.nextPageToken
+        }
+        #expect(seen == expected)
+        // An ordered search keeps offset tokens; a keyset token does not fit it.
+        let ordered = try await s.searchRuns(RunQuery(experimentIDs: [exp.id], orderBy: [RunOrder(field: .attribute(.runName), ascending: true)], limit: 4))
+        #expect(ordered.nextPageToken == "o4")
+        let misfit = await #expect(throws: FlywheelError.self) {
+            try await s.searchRuns(RunQuery(experimentIDs: [exp.id], orderBy: [RunOrder(field: .attribute(.runName), ascending: true)], pageToken: token))
+        }
+        #expect(misfit?.code == .invalidArgument)
+        #expect(await #expect(throws: FlywheelError.self) { try await s.searchRuns(RunQuery(pageToken: "k12.")) }?.code == .invalidArgument)
+    }
+
+    @Test(arguments: Backend.allCases)
     func searchFiltersOrdersAndPages(_ b: Backend) async throws {
         let s: any TrackingStore = try b.make()
         let e1 = try await s.createExperiment(NewExperiment(name: "one"), at: ts(1))
