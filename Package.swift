@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "flywheel", targets: ["flywheel"]),
         .library(name: "FlywheelCore", targets: ["FlywheelCore"]),
         .library(name: "FlywheelStore", targets: ["FlywheelStore"]),
+        .library(name: "FlywheelS3", targets: ["FlywheelS3"]),
         .library(name: "FlywheelRegistry", targets: ["FlywheelRegistry"]),
         .library(name: "FlywheelData", targets: ["FlywheelData"]),
         .library(name: "FlywheelLearn", targets: ["FlywheelLearn"]),
@@ -47,10 +48,13 @@ let package = Package(
         ),
         .target(
             name: "FlywheelStore",
-            dependencies: [
-                "FlywheelCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["FlywheelCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // The S3 blob store (DESIGN.md: Core, async-http-client, swift-crypto); the signer so far.
+        .target(
+            name: "FlywheelS3",
+            dependencies: ["FlywheelCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -97,7 +101,7 @@ let package = Package(
         // The web UI: pages rendered from the store's answers; no web framework (Server mounts it).
         .target(
             name: "FlywheelUI",
-            dependencies: ["FlywheelCore", "FlywheelServing", "FlywheelPipelines", "FlywheelMonitoring"],
+            dependencies: ["FlywheelCore", "FlywheelRegistry", "FlywheelServing", "FlywheelPipelines", "FlywheelMonitoring"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -162,6 +166,11 @@ let package = Package(
         .testTarget(
             name: "FlywheelStoreTests",
             dependencies: ["FlywheelCore", "FlywheelStore", "FlywheelRegistry", "FlywheelTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlywheelS3Tests",
+            dependencies: ["FlywheelCore", "FlywheelS3"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,4 @@
-"""Writes Tests/FlywheelStoreTests/Fixtures/sigv4_vectors.json: AWS Signature V4 for S3, computed
+"""Writes Tests/FlywheelS3Tests/Fixtures/sigv4_vectors.json: AWS Signature V4 for S3, computed
 by botocore with a frozen clock, for the Swift signer's tests to match byte for byte (no Python at
 test time). Run once when adding a case:
 
@@ -65,7 +65,7 @@ cases = [
     case("session token", "DELETE", "http://127.0.0.1:9000/flywheel-artifacts/x", [], token="FQoGZXIvYXdzEXAMPLETOKEN"),
     case("presigned get", "GET", "http://127.0.0.1:9000/flywheel-artifacts/runs/r1/model.bin", [], presign=3600),
 ]
-path = os.path.join(os.path.dirname(__file__), "..", "Tests", "FlywheelStoreTests", "Fixtures", "sigv4_vectors.json")
+path = os.path.join(os.path.dirname(__file__), "..", "Tests", "FlywheelS3Tests", "Fixtures", "sigv4_vectors.json")
 with open(path, "w") as f:
     json.dump({"generator": f"botocore {botocore.__version__}", "access_key": AK, "secret_key": SK,
                "time": "2026-01-02T03:04:05Z", "cases": cases}, f, indent=1, ensure_ascii=False)

@@ -89,12 +89,15 @@ struct PipelineGraph {
         return String(step[..<open])
     }
 
-    /// The worst state among a node's steps; `waiting` when none has started.
-    static func state(_ attempts: [StepAttempt]) -> String {
-        let ranked: [StepStatus] = [.failed, .timedOut, .running, .cancelled, .skipped, .succeeded]
-        for s in ranked where attempts.contains(where: { $0.status == s }) { return s.rawValue }
-        return "waiting"
+    /// States from worst to best: a node of several steps shows the first any of them is in.
+    static let worstFirst: [String] = [StepStatus.failed, .timedOut, .running, .cancelled, .skipped, .succeeded].map(\.rawValue)
+
+    /// The worst of `states`; `waiting` when there are none (no step has started).
+    static func worst(_ states: [String]) -> String {
+        worstFirst.first { states.contains($0) } ?? "waiting"
     }
+
+    static func state(_ attempts: [StepAttempt]) -> String { worst(attempts.map(\.status.rawValue)) }
 
     /// Folds the widest columns, one at a time, into a single node each until the graph fits.
     mutating func fold() {
@@ -113,10 +116,7 @@ struct PipelineGraph {
             if foldLayers.contains(l) {
                 let parts = members.map { nodes[$0] }
                 let steps = parts.flatMap(\.steps)
-                let order: [String] = ["failed", "timed_out", "running", "cancelled", "skipped", "succeeded"]
-                var node = Node(
-                    label: "\(members.count) steps", steps: steps,
-                    state: order.first { s in parts.contains { $0.state == s } } ?? "waiting")
+                var node = Node(label: "\(members.count) steps", steps: steps, state: Self.worst(parts.map(\.state)))
                 node.failed = parts.map(\.failed).reduce(0, +)
                 node.running = parts.map(\.running).reduce(0, +)
                 node.layer = l

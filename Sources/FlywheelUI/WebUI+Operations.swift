@@ -1,5 +1,6 @@
 import FlywheelCore
 import FlywheelMonitoring
+import FlywheelRegistry
 import FlywheelServing
 import Foundation
 
@@ -40,14 +41,12 @@ extension WebUI {
         let spec = current.action == .applied ? DeploymentSpec.parse(current.spec).spec : nil
         var resolved: [String: Int] = [:]
         for ref in spec?.references ?? [] {
-            if let at = ref.firstIndex(of: "@") {
-                let model = String(ref[..<at])
-                // A model deleted since the spec was applied leaves its route unresolved, not the page broken.
-                let aliases: [String: Int]
-                do { aliases = try await store.aliases(model: model) } catch let e as FlywheelError where e.code == .notFound { aliases = [:] }
-                if let v = aliases[String(ref[ref.index(after: at)...])] { resolved[ref] = v }
-            } else if let slash = ref.lastIndex(of: "/"), let v = Int(ref[ref.index(after: slash)...]) {
-                resolved[ref] = v
+            guard let uri = try? ModelURI(parsing: ref) else { continue }
+            // A model deleted since the spec was applied leaves its route unresolved, not the page broken.
+            switch uri.selector {
+            case .version(let n): resolved[ref] = n
+            case .alias(let a): resolved[ref] = try await orEmpty { try await store.aliases(model: uri.name) }[a]
+            case .latest: resolved[ref] = try await orEmpty { try await store.modelVersions(model: uri.name) }.map(\.version).max()
             }
         }
         let html = Layout.page(title: name, section: .deployments, request: r) { h in
@@ -65,8 +64,7 @@ extension WebUI {
                     h.raw("<tr><td>")
                     h.text(role)
                     h.raw("</td><td>")
-                    let model = String(ref.prefix { $0 != "@" && $0 != "/" })
-                    h.link(.model(model), ref)
+                    h.link(.model((try? ModelURI(parsing: ref))?.name ?? ref), ref)
                     h.raw("</td><td>")
                     if let v = resolved[ref] {
                         h.raw("v")
@@ -243,7 +241,7 @@ extension WebUI {
         let deployment = MonitorSpec.parse(monitor.spec).spec?.deployment
         var served: [Int64: [ServedVersion]] = [:]
         if let deployment {
-            for a in alerts { served[a.id] = try await servedVersions(deployment: deployment, at: a.firedAt) }
+            served = try await servedVersions(deployment: deployment, at: Dictionary(uniqueKeysWithValues: alerts.map { ($0.id, $0.firedAt) }))
         }
         // One series per result (feature × method): score by check time.
         var series: [String: [(Double, Double)]] = [:]
@@ -315,36 +313,53 @@ extension WebUI {
         var run: RunID?
     }
 
-    /// What `deployment` served at `time`: the revision then in force, each route's alias resolved
-    /// through the registry's alias history as of that moment (so a later rollout does not
-    /// rewrite what an old alert was about).
-    func servedVersions(deployment: String, at time: Timestamp) async throws -> [ServedVersion] {
+    /// What `deployment` served at each of `times`: the revision then in force, each route's
+    /// alias resolved through the registry's alias history as of that moment (so a later rollout
+    /// does not rewrite what an old alert was about). The history and each model's events and
+    /// versions are read once for all the moments.
+    func servedVersions(deployment: String, at times: [Int64: Timestamp]) async throws -> [Int64: [ServedVersion]] {
         let history = try await store.deploymentHistory(named: deployment)
-        guard let revision = history.filter({ $0.time <= time }).max(by: { $0.revision < $1.revision }), revision.action == .applied,
-            let spec = DeploymentSpec.parse(revision.spec).spec
-        else { return [] }
-        var out: [ServedVersion] = []
         var events: [String: [RegistryEvent]] = [:]
-        for ref in spec.routes.map(\.model) {
-            var model = ref
-            var version: Int?
-            if let at = ref.firstIndex(of: "@") {
-                model = String(ref[..<at])
-                let alias = String(ref[ref.index(after: at)...])
-                if events[model] == nil {
-                    do { events[model] = try await store.registryEvents(model: model) } catch let e as FlywheelError where e.code == .notFound { events[model] = [] }
+        var versions: [String: [ModelVersion]] = [:]
+        var out: [Int64: [ServedVersion]] = [:]
+        for (key, time) in times {
+            var list: [ServedVersion] = []
+            defer { out[key] = list }
+            guard let revision = history.filter({ $0.time <= time }).max(by: { $0.revision < $1.revision }), revision.action == .applied,
+                let spec = DeploymentSpec.parse(revision.spec).spec
+            else { continue }
+            for ref in spec.routes.map(\.model) {
+                guard let uri = try? ModelURI(parsing: ref) else { continue }
+                if events[uri.name] == nil {
+                    events[uri.name] = try await orEmpty { try await store.registryEvents(model: uri.name) }
+                    versions[uri.name] = try await orEmpty { try await store.modelVersions(model: uri.name) }
                 }
-                let moves = (events[model] ?? []).filter { $0.alias == alias && $0.time <= time && ($0.kind == .aliasSet || $0.kind == .aliasDeleted) }
-                if let last = moves.max(by: { $0.time < $1.time }), last.kind == .aliasSet { version = last.version }
-            } else if let slash = ref.lastIndex(of: "/"), let v = Int(ref[ref.index(after: slash)...]) {
-                model = String(ref[..<slash])
-                version = v
+                let version: Int?
+                switch uri.selector {
+                case .version(let n): version = n
+                case .alias(let alias):
+                    let moves = (events[uri.name] ?? []).filter {
+                        $0.alias == alias && $0.time <= time && ($0.kind == .aliasSet || $0.kind == .aliasDeleted)
+                    }
+                    version = moves.max(by: { $0.time < $1.time }).flatMap { $0.kind == .aliasSet ? $0.version : nil }
+                case .latest: version = (versions[uri.name] ?? []).filter { $0.createdAt <= time }.map(\.version).max()
+                }
+                guard let version, !list.contains(where: { $0.model == uri.name && $0.version == version }) else { continue }
+                let run = versions[uri.name]?.first { $0.version == version }?.runID
+                list.append(ServedVersion(model: uri.name, version: version, run: run))
             }
-            guard let version, !out.contains(where: { $0.model == model && $0.version == version }) else { continue }
-            let run = try? await store.modelVersion(model: model, version: version)?.runID
-            out.append(ServedVersion(model: model, version: version, run: run ?? nil))
         }
         return out
+    }
+
+    /// A list read for a model that may have been deleted since: empty then, not an error page.
+    func orEmpty<T>(_ read: () async throws -> [T]) async throws -> [T] {
+        do { return try await read() } catch let e as FlywheelError where e.code == .notFound { return [] }
+    }
+
+    /// The same for a map (a deleted model's aliases).
+    func orEmpty<K, V>(_ read: () async throws -> [K: V]) async throws -> [K: V] {
+        do { return try await read() } catch let e as FlywheelError where e.code == .notFound { return [:] }
     }
 
     static func alertTable(_ h: inout HTML, _ alerts: [Alert], actions: [Int64: [AlertActionRecord]], served: [Int64: [ServedVersion]]? = nil) {

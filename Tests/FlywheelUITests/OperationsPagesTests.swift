@@ -214,6 +214,12 @@ import Testing
         }
         #expect(servedCell("accuracy fell") == "<a href=\"/models/churn-model#v1\">churn-model v1</a> ← run <a href=\"/runs/run0001\">run0001</a><br>")
         #expect(servedCell("accuracy fell again") == "<a href=\"/models/churn-model#v2\">churn-model v2</a> ← run <a href=\"/runs/run0000\">run0000</a><br>")
+        // A route to the latest version resolves like the registry does (newest version), on
+        // the deployment page now and for an alert as of its moment.
+        _ = try await s.store.applyDeployment(name: "newest", spec: "deployment: newest\nroutes: [churn-model/latest]\n", actor: "ana", at: at(0))
+        #expect(await s.get("/deployments/newest").text.contains("<td>v2</td>"))
+        let asOf = try await s.ui.servedVersions(deployment: "newest", at: [1: at(100), 2: at(400)])
+        #expect(asOf[1]?.map(\.version) == [1] && asOf[2]?.map(\.version) == [2])
         // The anchor the link goes to exists on the model page.
         #expect(await s.get("/models/churn-model").text.contains("<tr id=\"v2\">"))
     }

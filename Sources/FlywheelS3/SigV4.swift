@@ -1,13 +1,14 @@
 import Crypto
+import FlywheelCore
 import Foundation
 
 /// AWS Signature Version 4 for S3 (and S3-compatible stores): the headers that sign a request,
 /// and presigned URLs. Written from the published algorithm; tested byte for byte against
-/// botocore's output (Tests/FlywheelStoreTests/Fixtures/sigv4_vectors.json).
+/// botocore's output (Tests/FlywheelS3Tests/Fixtures/sigv4_vectors.json).
 ///
 /// ```swift
 /// let creds = SigV4.Credentials(accessKey: "AK", secretKey: "SK")
-/// let headers = SigV4.sign(method: "PUT", url: url, headers: [], payloadHash: SigV4.hex(SHA256.hash(data: body)),
+/// let headers = SigV4.sign(method: "PUT", url: url, headers: [], payloadHash: Digest(of: body).hex,
 ///                          credentials: creds, region: "us-east-1", date: Date())
 /// ```
 public enum SigV4 {
@@ -94,7 +95,7 @@ public enum SigV4 {
     }
 
     static func sign(canonical: String, amzDate: String, scope: String, day: String, credentials: Credentials, region: String, service: String) -> String {
-        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, hex(SHA256.hash(data: Data(canonical.utf8)))].joined(separator: "\n")
+        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, Digest(of: Data(canonical.utf8)).hex].joined(separator: "\n")
         var key = SymmetricKey(data: Data("AWS4\(credentials.secretKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
@@ -157,7 +158,7 @@ public enum SigV4 {
         value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
     }
 
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
         bytes.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import FlywheelStore
+@testable import FlywheelS3
 
 /// The S3 signer against botocore's own signatures of the same requests at the same instant
 /// (scripts/make_sigv4_vectors.py wrote the fixture; no Python runs here).
